@@ -1,0 +1,849 @@
+// The cache's SQL functions.
+//
+// Reads (get, get_many, has_key, ttl) probe the cache table's primary key directly, without
+// the executor: that is what lets cache_get approach the speed of SELECT 1. Writes run
+// prepared statements through SPI as the owner of the cache tables, so that INSERT ... ON
+// CONFLICT gives them PostgreSQL's own concurrency rules.
+//
+// Culling counts nothing on the hot path: each cache has a sequence counting the new keys
+// written since the last exact count. When that estimate passes max_entries, one backend (the
+// one that gets the cache's advisory lock) counts exactly, removes expired entries and then
+// the entries closest to expiry, and resets the sequence to what is left.
+#include "boundary.hpp"
+#include "cache_rules.hpp"
+#include "catalog.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "commands/sequence.h"
+#include "executor/executor.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+}
+
+#include <cmath>
+
+using cq::Error;
+using cq::catalog::CacheInfo;
+namespace rules = cq::cache;
+namespace state = cq::sqlstate;
+
+namespace {
+
+// Advisory lock class taken (with the cache id) by the backend that culls a cache.
+constexpr int32 cull_lock_class = 0x63717565; // "cque"
+
+// Columns of a cache table.
+enum { col_key = 1, col_value, col_expires_at, col_written_at };
+
+// Argument checks. They throw before any PostgreSQL resource is taken.
+
+[[noreturn]] void null_argument(const char* what)
+{
+    throw Error(state::null_value_not_allowed, std::string(what) + " must not be NULL");
+}
+
+CacheInfo* cache_arg(FunctionCallInfo fcinfo, int n)
+{
+    if (PG_ARGISNULL(n))
+        null_argument("cache name");
+    text* name = PG_GETARG_TEXT_PP(n);
+    rules::check_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+    return cq::catalog::lookup(name);
+}
+
+text* key_arg(FunctionCallInfo fcinfo, int n)
+{
+    if (PG_ARGISNULL(n))
+        null_argument("cache key");
+    text* key = PG_GETARG_TEXT_PP(n);
+    rules::check_key(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+    return key;
+}
+
+// The expiry of an entry written now: from the timeout argument n when the call has it,
+// else the cache's default timeout.
+rules::Expiry expiry_arg(FunctionCallInfo fcinfo, int n, const CacheInfo* info,
+                         TimestampTz now)
+{
+    if (PG_NARGS() > n)
+        return rules::expiry_from_timeout(PG_ARGISNULL(n),
+                                          PG_ARGISNULL(n) ? 0 : PG_GETARG_FLOAT8(n), now);
+    return rules::expiry_from_timeout(!info->has_default_timeout, info->default_timeout, now);
+}
+
+struct Limits {
+    int64 max_entries;
+    int32 cull_frequency;
+};
+
+// The cache's limits, overridden by arguments n and n + 1 when given and not NULL.
+Limits limits_arg(FunctionCallInfo fcinfo, int n, const CacheInfo* info)
+{
+    Limits limits{info->max_entries, info->cull_frequency};
+    if (PG_NARGS() > n && !PG_ARGISNULL(n))
+        limits.max_entries = PG_GETARG_INT64(n);
+    if (PG_NARGS() > n + 1 && !PG_ARGISNULL(n + 1))
+        limits.cull_frequency = PG_GETARG_INT32(n + 1);
+    rules::check_limits(limits.max_entries, limits.cull_frequency);
+    return limits;
+}
+
+// The elements of a one-dimensional array argument without NULLs.
+struct Elements {
+    Datum* values;
+    int count;
+};
+
+Elements array_arg(FunctionCallInfo fcinfo, int n, const char* what, Oid type)
+{
+    if (PG_ARGISNULL(n))
+        null_argument(what);
+    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
+    if (ARR_NDIM(array) > 1)
+        throw Error(state::array_subscript_error,
+                    std::string(what) + " must be a one-dimensional array");
+    int16 typlen;
+    bool typbyval;
+    char typalign;
+    get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+    Elements elements{};
+    bool* nulls;
+    deconstruct_array(array, type, typlen, typbyval, typalign, &elements.values, &nulls,
+                      &elements.count);
+    for (int i = 0; i < elements.count; i++)
+        if (nulls[i])
+            throw Error(state::null_value_not_allowed,
+                        std::string(what) + " must not contain NULL",
+                        "Element " + std::to_string(i + 1) + " is NULL.");
+    return elements;
+}
+
+void check_keys(const Elements& keys)
+{
+    for (int i = 0; i < keys.count; i++) {
+        text* key = DatumGetTextPP(keys.values[i]);
+        rules::check_key(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+        keys.values[i] = PointerGetDatum(key);
+    }
+}
+
+bool is_live(bool has_expiry, TimestampTz expires_at, TimestampTz now)
+{
+    return !has_expiry || expires_at > now;
+}
+
+// Direct reads through the primary key.
+
+struct Entries {
+    Relation heap;
+    Relation index;
+    TupleTableSlot* slot;
+};
+
+Entries open_entries(const CacheInfo* info)
+{
+    Entries entries;
+    entries.heap = try_table_open(info->relid, AccessShareLock);
+    if (entries.heap == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("cache \"%s\" was dropped by another session", info->name)));
+    entries.index = index_open(info->indexid, AccessShareLock);
+    entries.slot = table_slot_create(entries.heap, nullptr);
+    return entries;
+}
+
+void close_entries(Entries& entries)
+{
+    ExecDropSingleTupleTableSlot(entries.slot);
+    index_close(entries.index, NoLock);
+    table_close(entries.heap, NoLock);
+}
+
+struct Found {
+    bool live;
+    bool has_expiry;
+    TimestampTz expires_at;
+    bytea* value; // a copy in the caller's memory context, when asked for
+};
+
+Found probe(Entries& entries, text* key, TimestampTz now, bool want_value)
+{
+    Found found{};
+    ScanKeyData scankey;
+    ScanKeyInit(&scankey, 1, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(key));
+    Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+    IndexScanDesc scan = index_beginscan(entries.heap, entries.index, snapshot, 1, 0);
+    index_rescan(scan, &scankey, 1, nullptr, 0);
+    if (index_getnext_slot(scan, ForwardScanDirection, entries.slot)) {
+        bool isnull;
+        Datum expires = slot_getattr(entries.slot, col_expires_at, &isnull);
+        found.has_expiry = !isnull;
+        found.expires_at = isnull ? 0 : DatumGetTimestampTz(expires);
+        found.live = is_live(found.has_expiry, found.expires_at, now);
+        if (found.live && want_value) {
+            Datum value = slot_getattr(entries.slot, col_value, &isnull);
+            found.value = DatumGetByteaPCopy(value);
+        }
+        ExecClearTuple(entries.slot);
+    }
+    index_endscan(scan);
+    return found;
+}
+
+Found probe_one(const CacheInfo* info, text* key, bool want_value)
+{
+    Entries entries = open_entries(info);
+    Found found = probe(entries, key, GetCurrentTimestamp(), want_value);
+    close_entries(entries);
+    return found;
+}
+
+// Writes through SPI, as the owner of the cache tables.
+
+struct Session {
+    cq::catalog::SavedUser user;
+};
+
+Session begin_writes()
+{
+    Session session{cq::catalog::become_owner()};
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    return session;
+}
+
+void end_writes(Session session)
+{
+    SPI_finish();
+    cq::catalog::restore_user(session.user);
+}
+
+void check_spi(int rc, int expected, const char* what)
+{
+    if (rc != expected)
+        elog(ERROR, "cachequeue: %s failed: %s", what, SPI_result_code_string(rc));
+}
+
+// Runs sql (one $1 timestamptz parameter at most) and returns the rows it processed.
+uint64 execute(const char* sql, int expected, TimestampTz* now = nullptr)
+{
+    Oid type = TIMESTAMPTZOID;
+    Datum value = now ? TimestampTzGetDatum(*now) : (Datum)0;
+    int rc = SPI_execute_with_args(sql, now ? 1 : 0, &type, &value, nullptr, false, 0);
+    check_spi(rc, expected, sql);
+    return SPI_processed;
+}
+
+int64 scalar_int64(const char* sql)
+{
+    int rc = SPI_execute(sql, false, 1);
+    check_spi(rc, SPI_OK_SELECT, sql);
+    bool isnull;
+    Datum value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    return isnull ? 0 : DatumGetInt64(value);
+}
+
+// Sets the count of entries written since the last exact count.
+void reset_estimate(const CacheInfo* info, int64 entries)
+{
+    DirectFunctionCall3(setval3_oid, ObjectIdGetDatum(info->seqid), Int64GetDatum(entries),
+                        BoolGetDatum(true));
+}
+
+// Removes expired entries, then culls when more than max_entries are left, sparing the key
+// just written (when keep is given). Returns the number of entries removed, or -1 when
+// another session is culling this cache right now.
+int64 cull(const CacheInfo* info, Limits limits, TimestampTz now, text* keep = nullptr)
+{
+    Datum got = DirectFunctionCall2(pg_try_advisory_xact_lock_int4, Int32GetDatum(cull_lock_class),
+                                    Int32GetDatum(info->id));
+    if (!DatumGetBool(got))
+        return -1;
+
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "DELETE FROM cachequeue.cache_%d WHERE expires_at OPERATOR(pg_catalog.<=) $1",
+             info->id);
+    auto removed = static_cast<int64>(execute(sql, SPI_OK_DELETE, &now));
+
+    snprintf(sql, sizeof sql, "SELECT pg_catalog.count(*) FROM cachequeue.cache_%d", info->id);
+    int64 total = scalar_int64(sql);
+    int64 victims = rules::cull_victims(total, limits.max_entries, limits.cull_frequency);
+    if (victims > 0) {
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM cachequeue.cache_%1$d WHERE key IN (SELECT key FROM"
+                 " cachequeue.cache_%1$d WHERE key IS DISTINCT FROM $1"
+                 " ORDER BY expires_at NULLS LAST, written_at LIMIT %2$lld)",
+                 info->id, static_cast<long long>(victims));
+        Oid type = TEXTOID;
+        Datum value = PointerGetDatum(keep);
+        char null = keep ? ' ' : 'n';
+        int rc = SPI_execute_with_args(sql, 1, &type, &value, &null, false, 0);
+        check_spi(rc, SPI_OK_DELETE, sql);
+        auto culled = static_cast<int64>(SPI_processed);
+        removed += culled;
+        total -= culled;
+    }
+    reset_estimate(info, total);
+    return removed;
+}
+
+// Counts a key just added; culls when the estimate of entries passes the limit.
+void note_new_key(const CacheInfo* info, Limits limits, TimestampTz now, text* key)
+{
+    int64 estimate = nextval_internal(info->seqid, false);
+    if (estimate > limits.max_entries)
+        cull(info, limits, now, key);
+}
+
+// Deletes key; says whether it held a live value.
+bool delete_key(CacheInfo* info, text* key, TimestampTz now)
+{
+    Datum values[2] = {PointerGetDatum(key), TimestampTzGetDatum(now)};
+    int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_delete), values,
+                              nullptr, false, 0);
+    check_spi(rc, SPI_OK_DELETE_RETURNING, "cache delete");
+    if (SPI_processed == 0)
+        return false;
+    bool isnull;
+    Datum live = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    return DatumGetBool(live);
+}
+
+// Writes one entry with set's or add's statement; says whether it was stored.
+bool store(CacheInfo* info, cq::catalog::Plan kind, text* key, bytea* value,
+           rules::Expiry expiry, Limits limits, TimestampTz now)
+{
+    if (expiry.kind == rules::Expiry::not_kept) {
+        // Nothing is kept; set drops what was there, add says whether it could have stored.
+        if (kind == cq::catalog::plan_set) {
+            delete_key(info, key, now);
+            return false;
+        }
+        return !probe_one(info, key, false).live;
+    }
+
+    Datum values[4] = {PointerGetDatum(key), PointerGetDatum(value),
+                       TimestampTzGetDatum(expiry.at_us), TimestampTzGetDatum(now)};
+    char nulls[4] = {' ', ' ', expiry.kind == rules::Expiry::never ? 'n' : ' ', ' '};
+    int rc = SPI_execute_plan(cq::catalog::plan(info, kind), values, nulls, false, 0);
+    check_spi(rc, SPI_OK_INSERT_RETURNING, "cache write");
+    if (SPI_processed == 0)
+        return false;
+    bool isnull;
+    Datum inserted = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    if (DatumGetBool(inserted))
+        note_new_key(info, limits, now, key);
+    return true;
+}
+
+bytea* value_arg(FunctionCallInfo fcinfo, int n)
+{
+    if (PG_ARGISNULL(n))
+        throw Error(state::null_value_not_allowed, "cache value must not be NULL", {},
+                    "Use cache_delete to remove a key.");
+    return PG_GETARG_BYTEA_PP(n);
+}
+
+// set and add: (cache, key, value [, timeout [, max_entries, cull_frequency]]).
+bool set_or_add(FunctionCallInfo fcinfo, cq::catalog::Plan kind)
+{
+    CacheInfo* info = cache_arg(fcinfo, 0);
+    text* key = key_arg(fcinfo, 1);
+    bytea* value = value_arg(fcinfo, 2);
+    TimestampTz now = GetCurrentTimestamp();
+    rules::Expiry expiry = expiry_arg(fcinfo, 3, info, now);
+    Limits limits = limits_arg(fcinfo, 4, info);
+
+    Session session = begin_writes();
+    bool stored = store(info, kind, key, value, expiry, limits, now);
+    end_writes(session);
+    return stored;
+}
+
+int64 incr_by(FunctionCallInfo fcinfo, bool negate)
+{
+    CacheInfo* info = cache_arg(fcinfo, 0);
+    text* key = key_arg(fcinfo, 1);
+    if (PG_ARGISNULL(2))
+        null_argument("delta");
+    int64 delta = PG_GETARG_INT64(2);
+    if (negate) {
+        if (delta == PG_INT64_MIN)
+            throw Error(state::numeric_value_out_of_range, "delta is out of range for decr");
+        delta = -delta;
+    }
+    TimestampTz now = GetCurrentTimestamp();
+
+    Session session = begin_writes();
+    Datum lock_values[2] = {PointerGetDatum(key), TimestampTzGetDatum(now)};
+    int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_lock_value), lock_values,
+                              nullptr, false, 0);
+    check_spi(rc, SPI_OK_SELECT, "cache incr");
+    if (SPI_processed == 0)
+        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+                        errmsg("cache key \"%s\" does not exist", text_to_cstring(key)),
+                        errdetail("incr and decr change existing keys only."),
+                        errhint("Set the key to a starting value first, such as '0'.")));
+    bool isnull;
+    Datum current = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    bytea* bytes = DatumGetByteaPP(current);
+    int64 result = rules::add_counter(
+        rules::parse_counter(VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes)), delta);
+
+    char digits[24];
+    int len = snprintf(digits, sizeof digits, "%lld", static_cast<long long>(result));
+    Datum write_values[3] = {PointerGetDatum(key),
+                             PointerGetDatum(cstring_to_text_with_len(digits, len)),
+                             TimestampTzGetDatum(now)};
+    rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_write_value), write_values,
+                          nullptr, false, 0);
+    check_spi(rc, SPI_OK_UPDATE, "cache incr");
+    end_writes(session);
+    return result;
+}
+
+// Management: each cache's table and sequence, members of the extension.
+
+void make_member(const char* relname)
+{
+    if (creating_extension)
+        return; // CREATE EXTENSION records membership itself
+    Oid relid = get_relname_relid(relname, get_namespace_oid("cachequeue", false));
+    ObjectAddress object{RelationRelationId, relid, 0};
+    ObjectAddress extension{ExtensionRelationId, get_extension_oid("cachequeue", false), 0};
+    recordDependencyOn(&object, &extension, DEPENDENCY_EXTENSION);
+}
+
+void release_member(const char* relname)
+{
+    Oid relid = get_relname_relid(relname, get_namespace_oid("cachequeue", false));
+    if (!OidIsValid(relid))
+        return;
+    deleteDependencyRecordsForSpecific(RelationRelationId, relid, DEPENDENCY_EXTENSION,
+                                       ExtensionRelationId,
+                                       get_extension_oid("cachequeue", false));
+}
+
+void run_ddl(const char* sql)
+{
+    int rc = SPI_execute(sql, false, 0);
+    check_spi(rc, SPI_OK_UTILITY, sql);
+}
+
+void create_storage(int32 id, bool unlogged)
+{
+    const char* persistence = unlogged ? "UNLOGGED " : "";
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "CREATE %1$sTABLE cachequeue.cache_%2$d (key text COLLATE \"C\" NOT NULL,"
+             " value bytea NOT NULL, expires_at timestamptz, written_at timestamptz NOT NULL,"
+             " CONSTRAINT cache_%2$d_pkey PRIMARY KEY (key)) WITH (fillfactor = 90)",
+             persistence, id);
+    run_ddl(sql);
+    snprintf(sql, sizeof sql,
+             "CREATE %1$sSEQUENCE cachequeue.cache_%2$d_count AS bigint MINVALUE 0 START 1",
+             persistence, id);
+    run_ddl(sql);
+
+    char relname[NAMEDATALEN];
+    snprintf(relname, sizeof relname, "cache_%d", id);
+    make_member(relname);
+    snprintf(relname, sizeof relname, "cache_%d_count", id);
+    make_member(relname);
+}
+
+void set_persistence(int32 id, bool unlogged)
+{
+    const char* persistence = unlogged ? "UNLOGGED" : "LOGGED";
+    char sql[256];
+    snprintf(sql, sizeof sql, "ALTER TABLE cachequeue.cache_%d SET %s", id, persistence);
+    run_ddl(sql);
+    snprintf(sql, sizeof sql, "ALTER SEQUENCE cachequeue.cache_%d_count SET %s", id,
+             persistence);
+    run_ddl(sql);
+}
+
+// Finds the row of a cache, locked: its id and persistence; false when there is none.
+bool lock_cache_row(text* name, int32* id, bool* unlogged)
+{
+    Oid type = TEXTOID;
+    Datum value = PointerGetDatum(name);
+    int rc = SPI_execute_with_args("SELECT id, unlogged FROM cachequeue.caches"
+                                   " WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+                                   1, &type, &value, nullptr, false, 0);
+    check_spi(rc, SPI_OK_SELECT, "cache lookup");
+    if (SPI_processed == 0)
+        return false;
+    bool isnull;
+    *id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    *unlogged =
+        DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+    return true;
+}
+
+// The names of every cache, or just of name when given (checked to exist).
+Elements cache_names(FunctionCallInfo fcinfo, int n)
+{
+    if (!PG_ARGISNULL(n)) {
+        CacheInfo* info = cache_arg(fcinfo, n);
+        Datum* names = static_cast<Datum*>(palloc(sizeof(Datum)));
+        names[0] = PointerGetDatum(cstring_to_text(info->name));
+        return {names, 1};
+    }
+    Session session = begin_writes();
+    int rc = SPI_execute("SELECT name FROM cachequeue.caches ORDER BY name", true, 0);
+    check_spi(rc, SPI_OK_SELECT, "cache list");
+    auto count = static_cast<int>(SPI_processed);
+    Datum* names = static_cast<Datum*>(SPI_palloc(sizeof(Datum) * (count + 1)));
+    for (int i = 0; i < count; i++) {
+        bool isnull;
+        Datum name = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+        names[i] = SPI_datumTransfer(name, false, -1);
+    }
+    end_writes(session);
+    return {names, count};
+}
+
+} // namespace
+
+CQ_FUNCTION(cache_create)
+{
+    if (PG_ARGISNULL(0))
+        null_argument("cache name");
+    text* name = PG_GETARG_TEXT_PP(0);
+    rules::check_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+    bool has_timeout = !PG_ARGISNULL(1);
+    double timeout = has_timeout ? PG_GETARG_FLOAT8(1) : 0;
+    rules::check_default_timeout(!has_timeout, timeout);
+    if (PG_ARGISNULL(2))
+        null_argument("max_entries");
+    if (PG_ARGISNULL(3))
+        null_argument("cull_frequency");
+    if (PG_ARGISNULL(4))
+        null_argument("unlogged");
+    int64 max_entries = PG_GETARG_INT64(2);
+    int32 cull_frequency = PG_GETARG_INT32(3);
+    bool unlogged = PG_GETARG_BOOL(4);
+    rules::check_limits(max_entries, cull_frequency);
+
+    Session session = begin_writes();
+    Oid types[5] = {TEXTOID, FLOAT8OID, INT8OID, INT4OID, BOOLOID};
+    Datum values[5] = {PointerGetDatum(name), Float8GetDatum(timeout), Int64GetDatum(max_entries),
+                       Int32GetDatum(cull_frequency), BoolGetDatum(unlogged)};
+    char nulls[5] = {' ', has_timeout ? ' ' : 'n', ' ', ' ', ' '};
+    int32 id;
+    bool was_unlogged;
+    if (lock_cache_row(name, &id, &was_unlogged)) {
+        int rc = SPI_execute_with_args(
+            "UPDATE cachequeue.caches SET default_timeout = $2, max_entries = $3,"
+            " cull_frequency = $4, unlogged = $5 WHERE name OPERATOR(pg_catalog.=) $1",
+            5, types, values, nulls, false, 0);
+        check_spi(rc, SPI_OK_UPDATE, "cache update");
+        if (was_unlogged != unlogged)
+            set_persistence(id, unlogged);
+    } else {
+        int rc = SPI_execute_with_args(
+            "INSERT INTO cachequeue.caches (name, default_timeout, max_entries,"
+            " cull_frequency, unlogged) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            5, types, values, nulls, false, 0);
+        check_spi(rc, SPI_OK_INSERT_RETURNING, "cache insert");
+        bool isnull;
+        id = DatumGetInt32(
+            SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+        create_storage(id, unlogged);
+    }
+    cq::catalog::invalidate();
+    end_writes(session);
+    PG_RETURN_VOID();
+}
+
+CQ_FUNCTION(cache_drop)
+{
+    if (PG_ARGISNULL(0))
+        null_argument("cache name");
+    text* name = PG_GETARG_TEXT_PP(0);
+    rules::check_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+
+    Session session = begin_writes();
+    int32 id;
+    bool unlogged;
+    if (!lock_cache_row(name, &id, &unlogged))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("cache \"%s\" does not exist", text_to_cstring(name))));
+    char sql[128];
+    snprintf(sql, sizeof sql, "DELETE FROM cachequeue.caches WHERE id = %d", id);
+    execute(sql, SPI_OK_DELETE);
+    char relname[NAMEDATALEN];
+    snprintf(relname, sizeof relname, "cache_%d", id);
+    release_member(relname);
+    snprintf(relname, sizeof relname, "cache_%d_count", id);
+    release_member(relname);
+    snprintf(sql, sizeof sql, "DROP TABLE cachequeue.cache_%d", id);
+    run_ddl(sql);
+    snprintf(sql, sizeof sql, "DROP SEQUENCE cachequeue.cache_%d_count", id);
+    run_ddl(sql);
+    cq::catalog::invalidate();
+    end_writes(session);
+    PG_RETURN_VOID();
+}
+
+CQ_FUNCTION(cache_get)
+{
+    CacheInfo* info = cache_arg(fcinfo, 0);
+    text* key = key_arg(fcinfo, 1);
+    Found found = probe_one(info, key, true);
+    if (!found.live)
+        PG_RETURN_NULL();
+    PG_RETURN_BYTEA_P(found.value);
+}
+
+CQ_FUNCTION(cache_has_key)
+{
+    CacheInfo* info = cache_arg(fcinfo, 0);
+    text* key = key_arg(fcinfo, 1);
+    PG_RETURN_BOOL(probe_one(info, key, false).live);
+}
+
+CQ_FUNCTION(cache_ttl)
+{
+    CacheInfo* info = cache_arg(fcinfo, 0);
+    text* key = key_arg(fcinfo, 1);
+    TimestampTz now = GetCurrentTimestamp();
+    Entries entries = open_entries(info);
+    Found found = probe(entries, key, now, false);
+    close_entries(entries);
+    if (!found.live)
+        PG_RETURN_NULL();
+    if (!found.has_expiry)
+        PG_RETURN_FLOAT8(get_float8_infinity());
+    PG_RETURN_FLOAT8(static_cast<double>(found.expires_at - now) / USECS_PER_SEC);
+}
+
+CQ_FUNCTION(cache_get_many)
+{
+    CacheInfo* info = cache_arg(fcinfo, 0);
+    Elements keys = array_arg(fcinfo, 1, "keys", TEXTOID);
+    check_keys(keys);
+
+    InitMaterializedSRF(fcinfo, 0);
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    TimestampTz now = GetCurrentTimestamp();
+    Entries entries = open_entries(info);
+    for (int i = 0; i < keys.count; i++) {
+        text* key = DatumGetTextPP(keys.values[i]);
+        Found found = probe(entries, key, now, true);
+        if (!found.live)
+            continue;
+        Datum values[2] = {PointerGetDatum(key), PointerGetDatum(found.value)};
+        bool nulls[2] = {false, false};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+        pfree(found.value);
+    }
+    close_entries(entries);
+    return (Datum)0;
+}
+
+CQ_FUNCTION(cache_set)
+{
+    set_or_add(fcinfo, cq::catalog::plan_set);
+    PG_RETURN_VOID();
+}
+
+CQ_FUNCTION(cache_add)
+{
+    PG_RETURN_BOOL(set_or_add(fcinfo, cq::catalog::plan_add));
+}
+
+CQ_FUNCTION(cache_set_many)
+{
+    CacheInfo* info = cache_arg(fcinfo, 0);
+    Elements keys = array_arg(fcinfo, 1, "keys", TEXTOID);
+    Elements values = array_arg(fcinfo, 2, "values", BYTEAOID);
+    if (keys.count != values.count)
+        throw Error(state::array_subscript_error, "keys and values must have the same length",
+                    "There are " + std::to_string(keys.count) + " keys and " +
+                        std::to_string(values.count) + " values.");
+    check_keys(keys);
+    TimestampTz now = GetCurrentTimestamp();
+    rules::Expiry expiry = expiry_arg(fcinfo, 3, info, now);
+    Limits limits = limits_arg(fcinfo, 4, info);
+
+    Session session = begin_writes();
+    for (int i = 0; i < keys.count; i++) {
+        store(info, cq::catalog::plan_set, DatumGetTextPP(keys.values[i]),
+              DatumGetByteaPP(values.values[i]), expiry, limits, now);
+        CHECK_FOR_INTERRUPTS();
+    }
+    end_writes(session);
+    // Every write succeeds or the whole call fails: no key is ever left out.
+    PG_RETURN_ARRAYTYPE_P(construct_empty_array(TEXTOID));
+}
+
+CQ_FUNCTION(cache_touch)
+{
+    CacheInfo* info = cache_arg(fcinfo, 0);
+    text* key = key_arg(fcinfo, 1);
+    TimestampTz now = GetCurrentTimestamp();
+    rules::Expiry expiry = expiry_arg(fcinfo, 2, info, now);
+
+    Session session = begin_writes();
+    bool touched;
+    if (expiry.kind == rules::Expiry::not_kept) {
+        touched = delete_key(info, key, now);
+    } else {
+        Datum values[3] = {PointerGetDatum(key), TimestampTzGetDatum(expiry.at_us),
+                           TimestampTzGetDatum(now)};
+        char nulls[3] = {' ', expiry.kind == rules::Expiry::never ? 'n' : ' ', ' '};
+        int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_touch), values,
+                                  nulls, false, 0);
+        check_spi(rc, SPI_OK_UPDATE, "cache touch");
+        touched = SPI_processed > 0;
+    }
+    end_writes(session);
+    PG_RETURN_BOOL(touched);
+}
+
+CQ_FUNCTION(cache_delete)
+{
+    CacheInfo* info = cache_arg(fcinfo, 0);
+    text* key = key_arg(fcinfo, 1);
+    Session session = begin_writes();
+    bool deleted = delete_key(info, key, GetCurrentTimestamp());
+    end_writes(session);
+    PG_RETURN_BOOL(deleted);
+}
+
+CQ_FUNCTION(cache_delete_many)
+{
+    CacheInfo* info = cache_arg(fcinfo, 0);
+    Elements keys = array_arg(fcinfo, 1, "keys", TEXTOID);
+    check_keys(keys);
+    Session session = begin_writes();
+    Datum values[2] = {PG_GETARG_DATUM(1), TimestampTzGetDatum(GetCurrentTimestamp())};
+    int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_delete_many), values,
+                              nullptr, false, 0);
+    check_spi(rc, SPI_OK_DELETE, "cache delete_many");
+    auto deleted = static_cast<int64>(SPI_processed);
+    end_writes(session);
+    PG_RETURN_INT64(deleted);
+}
+
+CQ_FUNCTION(cache_incr)
+{
+    PG_RETURN_INT64(incr_by(fcinfo, false));
+}
+
+CQ_FUNCTION(cache_decr)
+{
+    PG_RETURN_INT64(incr_by(fcinfo, true));
+}
+
+CQ_FUNCTION(cache_clear)
+{
+    CacheInfo* info = cache_arg(fcinfo, 0);
+    Session session = begin_writes();
+    char sql[128];
+    snprintf(sql, sizeof sql, "TRUNCATE cachequeue.cache_%d", info->id);
+    run_ddl(sql);
+    reset_estimate(info, 0);
+    end_writes(session);
+    PG_RETURN_VOID();
+}
+
+CQ_FUNCTION(cache_cull)
+{
+    CacheInfo* info = cache_arg(fcinfo, 0);
+    Session session = begin_writes();
+    int64 removed = cull(info, Limits{info->max_entries, info->cull_frequency},
+                         GetCurrentTimestamp());
+    end_writes(session);
+    PG_RETURN_INT64(removed < 0 ? 0 : removed);
+}
+
+CQ_FUNCTION(cache_cleanup)
+{
+    Elements names = cache_names(fcinfo, 0);
+    int64 removed = 0;
+    TimestampTz now = GetCurrentTimestamp();
+    for (int i = 0; i < names.count; i++) {
+        CacheInfo* info = cq::catalog::lookup(DatumGetTextPP(names.values[i]), true);
+        if (info == nullptr)
+            continue; // dropped since the list was read
+        Session session = begin_writes();
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM cachequeue.cache_%d WHERE expires_at OPERATOR(pg_catalog.<=) $1",
+                 info->id);
+        removed += static_cast<int64>(execute(sql, SPI_OK_DELETE, &now));
+        snprintf(sql, sizeof sql, "SELECT pg_catalog.count(*) FROM cachequeue.cache_%d",
+                 info->id);
+        reset_estimate(info, scalar_int64(sql));
+        end_writes(session);
+    }
+    PG_RETURN_INT64(removed);
+}
+
+CQ_FUNCTION(cache_stats)
+{
+    Elements names = cache_names(fcinfo, 0);
+    InitMaterializedSRF(fcinfo, 0);
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    TimestampTz now = GetCurrentTimestamp();
+    for (int i = 0; i < names.count; i++) {
+        CacheInfo* info = cq::catalog::lookup(DatumGetTextPP(names.values[i]), true);
+        if (info == nullptr)
+            continue;
+        Session session = begin_writes();
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE expires_at"
+                 " IS NULL OR expires_at OPERATOR(pg_catalog.>) $1),"
+                 " pg_catalog.pg_total_relation_size('cachequeue.cache_%d')"
+                 " FROM cachequeue.cache_%d",
+                 info->id, info->id);
+        Oid type = TIMESTAMPTZOID;
+        Datum param = TimestampTzGetDatum(now);
+        int rc = SPI_execute_with_args(sql, 1, &type, &param, nullptr, false, 1);
+        check_spi(rc, SPI_OK_SELECT, "cache stats");
+        bool isnull;
+        HeapTuple row = SPI_tuptable->vals[0];
+        int64 total = DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull));
+        int64 active = DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
+        int64 size = DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 3, &isnull));
+        end_writes(session);
+
+        Datum values[11] = {names.values[i],
+                            Int64GetDatum(total),
+                            Int64GetDatum(active),
+                            Int64GetDatum(total - active),
+                            (Datum)0,
+                            (Datum)0,
+                            Int64GetDatum(info->max_entries),
+                            Float8GetDatum(info->default_timeout),
+                            Int32GetDatum(info->cull_frequency),
+                            BoolGetDatum(info->unlogged),
+                            Int64GetDatum(size)};
+        bool nulls[11] = {};
+        nulls[4] = nulls[5] = true; // hits and misses: counters come with shared memory
+        nulls[7] = !info->has_default_timeout;
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    return (Datum)0;
+}

@@ -1,0 +1,15 @@
+// Module entry point: the magic block and start-up work of cachequeue.so.
+#include "catalog.hpp"
+
+extern "C" {
+#include "fmgr.h"
+
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+
+void _PG_init(void)
+{
+    cq::catalog::init();
+}
+}
