@@ -12,6 +12,7 @@
 #include "boundary.hpp"
 #include "cache_rules.hpp"
 #include "catalog.hpp"
+#include "entries.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -40,6 +41,8 @@ extern "C" {
 
 using cq::Error;
 using cq::catalog::CacheInfo;
+using cq::entries::Entries;
+using cq::entries::Found;
 namespace rules = cq::cache;
 namespace state = cq::sqlstate;
 
@@ -47,9 +50,6 @@ namespace {
 
 // Advisory lock class taken (with the cache id) by the backend that culls a cache.
 constexpr int32 cull_lock_class = 0x63717565; // "cque"
-
-// Columns of a cache table.
-enum { col_key = 1, col_value, col_expires_at, col_written_at };
 
 // Argument checks. They throw before any PostgreSQL resource is taken.
 
@@ -143,74 +143,11 @@ void check_keys(const Elements& keys)
     }
 }
 
-bool is_live(bool has_expiry, TimestampTz expires_at, TimestampTz now)
-{
-    return !has_expiry || expires_at > now;
-}
-
-// Direct reads through the primary key.
-
-struct Entries {
-    Relation heap;
-    Relation index;
-    TupleTableSlot* slot;
-};
-
-Entries open_entries(const CacheInfo* info)
-{
-    Entries entries;
-    entries.heap = try_table_open(info->relid, AccessShareLock);
-    if (entries.heap == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-                        errmsg("cache \"%s\" was dropped by another session", info->name)));
-    entries.index = index_open(info->indexid, AccessShareLock);
-    entries.slot = table_slot_create(entries.heap, nullptr);
-    return entries;
-}
-
-void close_entries(Entries& entries)
-{
-    ExecDropSingleTupleTableSlot(entries.slot);
-    index_close(entries.index, NoLock);
-    table_close(entries.heap, NoLock);
-}
-
-struct Found {
-    bool live;
-    bool has_expiry;
-    TimestampTz expires_at;
-    bytea* value; // a copy in the caller's memory context, when asked for
-};
-
-Found probe(Entries& entries, text* key, TimestampTz now, bool want_value)
-{
-    Found found{};
-    ScanKeyData scankey;
-    ScanKeyInit(&scankey, 1, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(key));
-    Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
-    IndexScanDesc scan = index_beginscan(entries.heap, entries.index, snapshot, 1, 0);
-    index_rescan(scan, &scankey, 1, nullptr, 0);
-    if (index_getnext_slot(scan, ForwardScanDirection, entries.slot)) {
-        bool isnull;
-        Datum expires = slot_getattr(entries.slot, col_expires_at, &isnull);
-        found.has_expiry = !isnull;
-        found.expires_at = isnull ? 0 : DatumGetTimestampTz(expires);
-        found.live = is_live(found.has_expiry, found.expires_at, now);
-        if (found.live && want_value) {
-            Datum value = slot_getattr(entries.slot, col_value, &isnull);
-            found.value = DatumGetByteaPCopy(value);
-        }
-        ExecClearTuple(entries.slot);
-    }
-    index_endscan(scan);
-    return found;
-}
-
 Found probe_one(const CacheInfo* info, text* key, bool want_value)
 {
-    Entries entries = open_entries(info);
-    Found found = probe(entries, key, GetCurrentTimestamp(), want_value);
-    close_entries(entries);
+    Entries entries = cq::entries::open(info, false);
+    Found found = cq::entries::probe(entries, key, GetCurrentTimestamp(), want_value);
+    cq::entries::close(entries);
     return found;
 }
 
@@ -308,8 +245,11 @@ int64 cull(const CacheInfo* info, Limits limits, TimestampTz now, text* keep = n
 void note_new_key(const CacheInfo* info, Limits limits, TimestampTz now, text* key)
 {
     int64 estimate = nextval_internal(info->seqid, false);
-    if (estimate > limits.max_entries)
+    if (estimate > limits.max_entries) {
+        Session session = begin_writes();
         cull(info, limits, now, key);
+        end_writes(session);
+    }
 }
 
 // Deletes key; says whether it held a live value.
@@ -326,31 +266,24 @@ bool delete_key(CacheInfo* info, text* key, TimestampTz now)
     return DatumGetBool(live);
 }
 
-// Writes one entry with set's or add's statement; says whether it was stored.
-bool store(CacheInfo* info, cq::catalog::Plan kind, text* key, bytea* value,
+// Writes one entry (set or add) into open entries; says whether it was stored.
+bool store(Entries& entries, CacheInfo* info, cq::entries::Write mode, text* key, bytea* value,
            rules::Expiry expiry, Limits limits, TimestampTz now)
 {
     if (expiry.kind == rules::Expiry::not_kept) {
         // Nothing is kept; set drops what was there, add says whether it could have stored.
-        if (kind == cq::catalog::plan_set) {
-            delete_key(info, key, now);
-            return false;
-        }
-        return !probe_one(info, key, false).live;
-    }
-
-    Datum values[4] = {PointerGetDatum(key), PointerGetDatum(value),
-                       TimestampTzGetDatum(expiry.at_us), TimestampTzGetDatum(now)};
-    char nulls[4] = {' ', ' ', expiry.kind == rules::Expiry::never ? 'n' : ' ', ' '};
-    int rc = SPI_execute_plan(cq::catalog::plan(info, kind), values, nulls, false, 0);
-    check_spi(rc, SPI_OK_INSERT_RETURNING, "cache write");
-    if (SPI_processed == 0)
+        if (mode == cq::entries::Write::add)
+            return !cq::entries::probe(entries, key, now, false).live;
+        Session session = begin_writes();
+        delete_key(info, key, now);
+        end_writes(session);
         return false;
-    bool isnull;
-    Datum inserted = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-    if (DatumGetBool(inserted))
+    }
+    cq::entries::Written written =
+        cq::entries::write(entries, info, mode, key, value, expiry, now);
+    if (written.new_key)
         note_new_key(info, limits, now, key);
-    return true;
+    return written.stored;
 }
 
 bytea* value_arg(FunctionCallInfo fcinfo, int n)
@@ -362,7 +295,7 @@ bytea* value_arg(FunctionCallInfo fcinfo, int n)
 }
 
 // set and add: (cache, key, value [, timeout [, max_entries, cull_frequency]]).
-bool set_or_add(FunctionCallInfo fcinfo, cq::catalog::Plan kind)
+bool set_or_add(FunctionCallInfo fcinfo, cq::entries::Write mode)
 {
     CacheInfo* info = cache_arg(fcinfo, 0);
     text* key = key_arg(fcinfo, 1);
@@ -371,9 +304,9 @@ bool set_or_add(FunctionCallInfo fcinfo, cq::catalog::Plan kind)
     rules::Expiry expiry = expiry_arg(fcinfo, 3, info, now);
     Limits limits = limits_arg(fcinfo, 4, info);
 
-    Session session = begin_writes();
-    bool stored = store(info, kind, key, value, expiry, limits, now);
-    end_writes(session);
+    Entries entries = cq::entries::open(info, true);
+    bool stored = store(entries, info, mode, key, value, expiry, limits, now);
+    cq::entries::close(entries);
     return stored;
 }
 
@@ -454,7 +387,7 @@ void create_storage(int32 id, bool unlogged)
     snprintf(sql, sizeof sql,
              "CREATE %1$sTABLE cachequeue.cache_%2$d (key text COLLATE \"C\" NOT NULL,"
              " value bytea NOT NULL, expires_at timestamptz, written_at timestamptz NOT NULL,"
-             " CONSTRAINT cache_%2$d_pkey PRIMARY KEY (key)) WITH (fillfactor = 90)",
+             " CONSTRAINT cache_%2$d_pkey PRIMARY KEY (key)) USING heap WITH (fillfactor = 90)",
              persistence, id);
     run_ddl(sql);
     snprintf(sql, sizeof sql,
@@ -626,9 +559,9 @@ CQ_FUNCTION(cache_ttl)
     CacheInfo* info = cache_arg(fcinfo, 0);
     text* key = key_arg(fcinfo, 1);
     TimestampTz now = GetCurrentTimestamp();
-    Entries entries = open_entries(info);
-    Found found = probe(entries, key, now, false);
-    close_entries(entries);
+    Entries entries = cq::entries::open(info, false);
+    Found found = cq::entries::probe(entries, key, now, false);
+    cq::entries::close(entries);
     if (!found.live)
         PG_RETURN_NULL();
     if (!found.has_expiry)
@@ -645,10 +578,10 @@ CQ_FUNCTION(cache_get_many)
     InitMaterializedSRF(fcinfo, 0);
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     TimestampTz now = GetCurrentTimestamp();
-    Entries entries = open_entries(info);
+    Entries entries = cq::entries::open(info, false);
     for (int i = 0; i < keys.count; i++) {
         text* key = DatumGetTextPP(keys.values[i]);
-        Found found = probe(entries, key, now, true);
+        Found found = cq::entries::probe(entries, key, now, true);
         if (!found.live)
             continue;
         Datum values[2] = {PointerGetDatum(key), PointerGetDatum(found.value)};
@@ -656,19 +589,19 @@ CQ_FUNCTION(cache_get_many)
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
         pfree(found.value);
     }
-    close_entries(entries);
+    cq::entries::close(entries);
     return (Datum)0;
 }
 
 CQ_FUNCTION(cache_set)
 {
-    set_or_add(fcinfo, cq::catalog::plan_set);
+    set_or_add(fcinfo, cq::entries::Write::set);
     PG_RETURN_VOID();
 }
 
 CQ_FUNCTION(cache_add)
 {
-    PG_RETURN_BOOL(set_or_add(fcinfo, cq::catalog::plan_add));
+    PG_RETURN_BOOL(set_or_add(fcinfo, cq::entries::Write::add));
 }
 
 CQ_FUNCTION(cache_set_many)
@@ -685,13 +618,11 @@ CQ_FUNCTION(cache_set_many)
     rules::Expiry expiry = expiry_arg(fcinfo, 3, info, now);
     Limits limits = limits_arg(fcinfo, 4, info);
 
-    Session session = begin_writes();
-    for (int i = 0; i < keys.count; i++) {
-        store(info, cq::catalog::plan_set, DatumGetTextPP(keys.values[i]),
+    Entries entries = cq::entries::open(info, true);
+    for (int i = 0; i < keys.count; i++)
+        store(entries, info, cq::entries::Write::set, DatumGetTextPP(keys.values[i]),
               DatumGetByteaPP(values.values[i]), expiry, limits, now);
-        CHECK_FOR_INTERRUPTS();
-    }
-    end_writes(session);
+    cq::entries::close(entries);
     // Every write succeeds or the whole call fails: no key is ever left out.
     PG_RETURN_ARRAYTYPE_P(construct_empty_array(TEXTOID));
 }

@@ -126,19 +126,6 @@ bool load(const text* name, CacheInfo* info)
 const char* plan_sql(Plan kind)
 {
     switch (kind) {
-    case plan_set:
-        return "INSERT INTO %1$s AS e (key, value, expires_at, written_at)"
-               " VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE"
-               " SET value = excluded.value, expires_at = excluded.expires_at,"
-               " written_at = excluded.written_at"
-               " RETURNING e.xmax OPERATOR(pg_catalog.=) 0";
-    case plan_add:
-        return "INSERT INTO %1$s AS e (key, value, expires_at, written_at)"
-               " VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE"
-               " SET value = excluded.value, expires_at = excluded.expires_at,"
-               " written_at = excluded.written_at"
-               " WHERE e.expires_at OPERATOR(pg_catalog.<=) $4"
-               " RETURNING e.xmax OPERATOR(pg_catalog.=) 0";
     case plan_delete:
         return "DELETE FROM %1$s WHERE key OPERATOR(pg_catalog.=) $1"
                " RETURNING expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) $2";
@@ -164,11 +151,6 @@ const char* plan_sql(Plan kind)
 void plan_types(Plan kind, Oid* types, int* count)
 {
     switch (kind) {
-    case plan_set:
-    case plan_add:
-        types[0] = TEXTOID, types[1] = BYTEAOID, types[2] = TIMESTAMPTZOID;
-        types[3] = TIMESTAMPTZOID, *count = 4;
-        return;
     case plan_delete:
         types[0] = TEXTOID, types[1] = TIMESTAMPTZOID, *count = 2;
         return;

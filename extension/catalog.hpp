@@ -11,8 +11,6 @@ namespace cq::catalog {
 
 // Statements each cache prepares once per backend (SPI plans kept across transactions).
 enum Plan {
-    plan_set,
-    plan_add,
     plan_delete,
     plan_delete_many,
     plan_touch,
