@@ -670,8 +670,13 @@ CQ_FUNCTION(cache_delete_many)
     Datum values[2] = {PG_GETARG_DATUM(1), TimestampTzGetDatum(GetCurrentTimestamp())};
     int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_delete_many), values,
                               nullptr, false, 0);
-    check_spi(rc, SPI_OK_DELETE, "cache delete_many");
-    auto deleted = static_cast<int64>(SPI_processed);
+    check_spi(rc, SPI_OK_DELETE_RETURNING, "cache delete_many");
+    int64 deleted = 0;
+    for (uint64 i = 0; i < SPI_processed; i++) {
+        bool isnull;
+        Datum live = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+        deleted += DatumGetBool(live) ? 1 : 0;
+    }
     end_writes(session);
     PG_RETURN_INT64(deleted);
 }

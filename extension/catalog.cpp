@@ -131,7 +131,7 @@ const char* plan_sql(Plan kind)
                " RETURNING expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) $2";
     case plan_delete_many:
         return "DELETE FROM %1$s WHERE key OPERATOR(pg_catalog.=) ANY ($1)"
-               " AND (expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) $2)";
+               " RETURNING expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) $2";
     case plan_touch:
         return "UPDATE %1$s SET expires_at = $2 WHERE key OPERATOR(pg_catalog.=) $1"
                " AND (expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) $3)";

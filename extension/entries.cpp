@@ -13,6 +13,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
 #include "storage/lmgr.h"
+#include "tcop/utility.h"
 #include "storage/lock.h"
 #include "utils/fmgroids.h"
 #include "common/hashfn.h"
@@ -101,6 +102,8 @@ void insert_index_entry(Entries& entries, text* key, ItemPointer tid)
 Entries open(const catalog::CacheInfo* info, bool for_write)
 {
     LOCKMODE mode = for_write ? RowExclusiveLock : AccessShareLock;
+    if (for_write)
+        PreventCommandIfReadOnly("a cache write"); // the executor's check, which we bypass
     Entries entries;
     entries.heap = try_table_open(info->relid, mode);
     if (entries.heap == nullptr)
