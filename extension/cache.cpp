@@ -31,12 +31,14 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 }
 
+#include <algorithm>
 #include <cmath>
 
 using cq::Error;
@@ -223,10 +225,18 @@ int64 cull(const CacheInfo* info, Limits limits, TimestampTz now, text* keep = n
     int64 total = scalar_int64(sql);
     int64 victims = rules::cull_victims(total, limits.max_entries, limits.cull_frequency);
     if (victims > 0) {
+        // Sort in memory: the victims' positions and expiries, about 130 bytes each.
+        int nest_level = NewGUCNestLevel();
+        char work_mem[32];
+        int64 kilobytes = std::min<int64>(std::max<int64>(victims * 130 / 1024, 4096), 262144);
+        snprintf(work_mem, sizeof work_mem, "%lld", static_cast<long long>(kilobytes));
+        (void)set_config_option("work_mem", work_mem, PGC_USERSET, PGC_S_SESSION,
+                                GUC_ACTION_SAVE, true, 0, false);
+
         snprintf(sql, sizeof sql,
-                 "DELETE FROM cachequeue.cache_%1$d WHERE key IN (SELECT key FROM"
-                 " cachequeue.cache_%1$d WHERE key IS DISTINCT FROM $1"
-                 " ORDER BY expires_at NULLS LAST, written_at LIMIT %2$lld)",
+                 "DELETE FROM cachequeue.cache_%1$d WHERE ctid OPERATOR(pg_catalog.=) ANY"
+                 " (ARRAY(SELECT ctid FROM cachequeue.cache_%1$d WHERE key IS DISTINCT FROM $1"
+                 " ORDER BY expires_at NULLS LAST, written_at LIMIT %2$lld))",
                  info->id, static_cast<long long>(victims));
         Oid type = TEXTOID;
         Datum value = PointerGetDatum(keep);
@@ -236,6 +246,7 @@ int64 cull(const CacheInfo* info, Limits limits, TimestampTz now, text* keep = n
         auto culled = static_cast<int64>(SPI_processed);
         removed += culled;
         total -= culled;
+        AtEOXact_GUC(true, nest_level);
     }
     reset_estimate(info, total);
     return removed;

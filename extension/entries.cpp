@@ -69,14 +69,16 @@ Current probe_current(Entries& entries, text* key)
     return current;
 }
 
-// Locks key for insertion until the end of the transaction.
-void lock_key(const catalog::CacheInfo* info, text* key)
+// The lock that serializes inserts of one key. It is held only from the probe that finds no
+// row to the insertion of the index entry: from then on, the dirty-snapshot probe of any
+// other writer sees the new row and waits for this transaction instead.
+LOCKTAG key_lock(const catalog::CacheInfo* info, text* key)
 {
     uint32 hash = hash_bytes(reinterpret_cast<const unsigned char*>(VARDATA_ANY(key)),
                              VARSIZE_ANY_EXHDR(key));
     LOCKTAG tag;
     SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(info->id), hash, key_lock_kind);
-    (void)LockAcquire(&tag, ExclusiveLock, false, false);
+    return tag;
 }
 
 HeapTuple form_entry(Entries& entries, text* key, bytea* value, cache::Expiry expiry,
@@ -151,6 +153,7 @@ Written write(Entries& entries, const catalog::CacheInfo* info, Write mode, text
     // Make this transaction's earlier writes (even within this statement) updatable.
     CommandCounterIncrement();
     CommandId cid = GetCurrentCommandId(true);
+    LOCKTAG lock_tag = key_lock(info, key);
     bool key_locked = false;
 
     for (;;) {
@@ -158,6 +161,9 @@ Written write(Entries& entries, const catalog::CacheInfo* info, Write mode, text
         Current current = probe_current(entries, key);
         if (TransactionIdIsValid(current.wait_for)) {
             // Another transaction is inserting, updating or deleting this row: wait for it.
+            if (key_locked)
+                LockRelease(&lock_tag, ExclusiveLock, false);
+            key_locked = false;
             XactLockTableWait(current.wait_for, entries.heap, &current.tid, XLTW_InsertIndex);
             continue;
         }
@@ -165,16 +171,20 @@ Written write(Entries& entries, const catalog::CacheInfo* info, Write mode, text
         if (!current.found) {
             // Inserts of one key are serialized by a lock; look again once it is held.
             if (!key_locked) {
-                lock_key(info, key);
+                (void)LockAcquire(&lock_tag, ExclusiveLock, false, false);
                 key_locked = true;
                 continue;
             }
             HeapTuple tuple = form_entry(entries, key, value, expiry, now);
             heap_insert(entries.heap, tuple, cid, 0, nullptr);
             insert_index_entry(entries, key, &tuple->t_self);
+            LockRelease(&lock_tag, ExclusiveLock, false);
             heap_freetuple(tuple);
             return {true, true};
         }
+        if (key_locked)
+            LockRelease(&lock_tag, ExclusiveLock, false);
+        key_locked = false;
 
         if (mode == Write::add && is_live(current.has_expiry, current.expires_at, now))
             return {false, false};

@@ -13,9 +13,11 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'cachequeue_admin') THEN
         CREATE ROLE cachequeue_admin NOLOGIN;
     END IF;
+    IF NOT pg_catalog.pg_has_role('cachequeue_admin', 'cachequeue_user', 'MEMBER') THEN
+        GRANT cachequeue_user TO cachequeue_admin;
+    END IF;
 END
 $roles$;
-GRANT cachequeue_user TO cachequeue_admin;
 
 GRANT USAGE ON SCHEMA cachequeue TO cachequeue_user, cachequeue_admin;
 
