@@ -136,6 +136,18 @@ Elements array_arg(FunctionCallInfo fcinfo, int n, const char* what, Oid type)
     return elements;
 }
 
+// Orders keys byte by byte, as the "C" collation of the cache tables does.
+int compare_keys(const void* left, const void* right)
+{
+    const text* a = DatumGetTextPP(*static_cast<const Datum*>(left));
+    const text* b = DatumGetTextPP(*static_cast<const Datum*>(right));
+    size_t len_a = VARSIZE_ANY_EXHDR(a), len_b = VARSIZE_ANY_EXHDR(b);
+    int order = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), std::min(len_a, len_b));
+    if (order != 0)
+        return order;
+    return len_a < len_b ? -1 : len_a > len_b ? 1 : 0;
+}
+
 void check_keys(const Elements& keys)
 {
     for (int i = 0; i < keys.count; i++) {
@@ -155,13 +167,18 @@ Found probe_one(const CacheInfo* info, text* key, bool want_value)
 
 // Writes through SPI, as the owner of the cache tables.
 
+// While SPI statements run: the owner of the cache tables, and a search_path that no caller
+// can plant an operator or a type in.
 struct Session {
     cq::catalog::SavedUser user;
+    int guc_level;
 };
 
 Session begin_writes()
 {
-    Session session{cq::catalog::become_owner()};
+    Session session{cq::catalog::become_owner(), NewGUCNestLevel()};
+    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     return session;
@@ -170,6 +187,7 @@ Session begin_writes()
 void end_writes(Session session)
 {
     SPI_finish();
+    AtEOXact_GUC(true, session.guc_level);
     cq::catalog::restore_user(session.user);
 }
 
@@ -198,11 +216,11 @@ int64 scalar_int64(const char* sql)
     return isnull ? 0 : DatumGetInt64(value);
 }
 
-// Sets the count of entries written since the last exact count.
+// Sets the count of entries written since the last exact count, once this transaction
+// commits: a clear or cull that rolls back must leave the estimate as it was.
 void reset_estimate(const CacheInfo* info, int64 entries)
 {
-    DirectFunctionCall3(setval3_oid, ObjectIdGetDatum(info->seqid), Int64GetDatum(entries),
-                        BoolGetDatum(true));
+    cq::catalog::reset_estimate_at_commit(info->seqid, entries);
 }
 
 // Removes expired entries, then culls when more than max_entries are left, sparing the key
@@ -255,7 +273,7 @@ int64 cull(const CacheInfo* info, Limits limits, TimestampTz now, text* keep = n
 // Counts a key just added; culls when the estimate of entries passes the limit.
 void note_new_key(const CacheInfo* info, Limits limits, TimestampTz now, text* key)
 {
-    int64 estimate = nextval_internal(info->seqid, false);
+    int64 estimate = cq::catalog::next_estimate(info->seqid);
     if (estimate > limits.max_entries) {
         Session session = begin_writes();
         cull(info, limits, now, key);
@@ -586,11 +604,16 @@ CQ_FUNCTION(cache_get_many)
     Elements keys = array_arg(fcinfo, 1, "keys", TEXTOID);
     check_keys(keys);
 
+    // One row per distinct key; probing in key order also walks the index in order.
+    qsort(keys.values, keys.count, sizeof(Datum), compare_keys);
+
     InitMaterializedSRF(fcinfo, 0);
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     TimestampTz now = GetCurrentTimestamp();
     Entries entries = cq::entries::open(info, false);
     for (int i = 0; i < keys.count; i++) {
+        if (i > 0 && compare_keys(&keys.values[i - 1], &keys.values[i]) == 0)
+            continue;
         text* key = DatumGetTextPP(keys.values[i]);
         Found found = cq::entries::probe(entries, key, now, true);
         if (!found.live)

@@ -90,7 +90,7 @@ int64_t parse_counter(const char* data, size_t len)
         negative = data[i] == '-';
         i++;
     }
-    if (i == len || len - i > 19)
+    if (i == len)
         throw not_integer();
     // Accumulate as a negative number so that the bigint minimum parses too.
     int64_t value = 0;

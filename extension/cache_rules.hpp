@@ -30,7 +30,7 @@ Expiry expiry_from_timeout(bool is_null, double seconds, int64_t now_us);
 // Checks a cache's default timeout (the same rules; NULL means never expires).
 void check_default_timeout(bool is_null, double seconds);
 
-// Parses a value written by incr or by a client: optional sign, then 1 to 19 decimal digits.
+// Parses a value written by incr or by a client: an optional sign, then decimal digits.
 int64_t parse_counter(const char* data, size_t len);
 
 // value + delta, or an error when the sum leaves the bigint range.

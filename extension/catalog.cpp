@@ -6,7 +6,9 @@ extern "C" {
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -17,8 +19,10 @@ extern "C" {
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 }
 
+#include <algorithm>
 #include <cstdio>
 
 #include "errors.hpp"
@@ -40,6 +44,52 @@ enum {
     col_cull_frequency,
     col_unlogged
 };
+
+// Estimate resets waiting for the transaction to commit (in TopTransactionContext).
+struct PendingReset {
+    Oid seqid;
+    int64 value; // the exact count, taken when the sequence stood at `at`
+    int64 at;
+    int64 last; // the sequence's latest value seen by this transaction
+};
+List* pending_resets = NIL;
+
+void apply_pending_resets()
+{
+    // The list runs newest first; only the newest reset of each sequence counts.
+    List* done = NIL;
+    ListCell* lc;
+    foreach (lc, pending_resets) {
+        auto* reset = static_cast<PendingReset*>(lfirst(lc));
+        if (list_member_oid(done, reset->seqid))
+            continue;
+        done = lappend_oid(done, reset->seqid);
+        // The cache may have been dropped since, in this very transaction.
+        if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(reset->seqid)))
+            continue;
+        SavedUser saved = become_owner();
+        int64 estimate = reset->value + (reset->last - reset->at);
+        DirectFunctionCall3(setval3_oid, ObjectIdGetDatum(reset->seqid),
+                            Int64GetDatum(std::max<int64>(estimate, 0)), BoolGetDatum(true));
+        restore_user(saved);
+    }
+    pending_resets = NIL;
+}
+
+void on_xact_event(XactEvent event, void*)
+{
+    if (event == XACT_EVENT_PRE_COMMIT && pending_resets != NIL)
+        apply_pending_resets();
+    else if (event != XACT_EVENT_PARALLEL_PRE_COMMIT)
+        pending_resets = NIL; // rolled back or prepared: a higher estimate is the safe one
+}
+
+void on_subxact_event(SubXactEvent event, SubTransactionId, SubTransactionId, void*)
+{
+    // Conservative: any rolled-back savepoint forgets every pending reset.
+    if (event == SUBXACT_EVENT_ABORT_SUB)
+        pending_resets = NIL;
+}
 
 void forget_all()
 {
@@ -177,6 +227,32 @@ void plan_types(Plan kind, Oid* types, int* count)
 void init()
 {
     CacheRegisterRelcacheCallback(on_relcache_invalidation, (Datum)0);
+    RegisterXactCallback(on_xact_event, nullptr);
+    RegisterSubXactCallback(on_subxact_event, nullptr);
+}
+
+void reset_estimate_at_commit(Oid seqid, int64 value)
+{
+    int64 at = nextval_internal(seqid, false);
+    MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+    auto* reset = static_cast<PendingReset*>(palloc(sizeof(PendingReset)));
+    *reset = PendingReset{seqid, value, at, at};
+    pending_resets = lcons(reset, pending_resets);
+    MemoryContextSwitchTo(old);
+}
+
+int64 next_estimate(Oid seqid)
+{
+    int64 next = nextval_internal(seqid, false);
+    ListCell* lc;
+    foreach (lc, pending_resets) {
+        auto* reset = static_cast<PendingReset*>(lfirst(lc));
+        if (reset->seqid == seqid) {
+            reset->last = next;
+            return reset->value + (next - reset->at);
+        }
+    }
+    return next;
 }
 
 Oid caches_relid()
@@ -218,9 +294,10 @@ CacheInfo* lookup(const text* name, bool missing_ok)
     char key[NAMEDATALEN] = {};
     memcpy(key, VARDATA_ANY(name), len);
 
-    // Lock the table of caches first: taking the lock processes pending invalidations, which
-    // may forget the entry found below.
-    LockRelationOid(caches_relid(), AccessShareLock);
+    // Apply invalidations first: they may forget the entry found below. (Opening the cache's
+    // table later applies newer ones; a cache dropped meanwhile is then reported as such.)
+    AcceptInvalidationMessages();
+    caches_relid();
     bool found;
     auto* info = static_cast<CacheInfo*>(hash_search(caches, key, HASH_ENTER, &found));
     if (!found) {

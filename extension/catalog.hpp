@@ -51,6 +51,14 @@ void invalidate();
 // The cache's prepared statement kind, preparing it on first use (SPI must be connected).
 SPIPlanPtr plan(CacheInfo* info, Plan kind);
 
+// Sets sequence seqid to value when the transaction commits (not when it or the
+// subtransaction rolls back). Used to lower a cache's estimate of its entries.
+// Until then, next_estimate() counts from value for this transaction.
+void reset_estimate_at_commit(Oid seqid, int64 value);
+
+// Counts one more entry in sequence seqid and returns the estimate of entries.
+int64 next_estimate(Oid seqid);
+
 // The role a backend ran as before become_owner().
 struct SavedUser {
     Oid user;
