@@ -141,7 +141,8 @@ COMMIT;
 SELECT convert_from(cache_get('basic', 'multi'), 'UTF8') AS multi;
 SELECT cache_set('basic', 's1', 'a'::bytea), cache_set('basic', 's1', 'b'::bytea),
        cache_add('basic', 's2', 'a'::bytea) AS add_a, cache_add('basic', 's2', 'b'::bytea) AS add_b;
-SELECT convert_from(cache_get('basic', 's1'), 'UTF8') AS s1, convert_from(cache_get('basic', 's2'), 'UTF8') AS s2;
+SELECT convert_from(cache_get('basic', 's1'), 'UTF8') AS s1,
+    convert_from(cache_get('basic', 's2'), 'UTF8') AS s2;
 
 -- savepoints undo the writes made after them
 BEGIN;
@@ -178,6 +179,7 @@ SELECT cq_try($$SELECT cache_cleanup('basic')$$);
 SELECT cq_try($$SELECT cache_create('basic_ro')$$);
 SELECT cq_try($$SELECT cache_drop('basic')$$);
 COMMIT;
-SELECT convert_from(cache_get('basic', 'sp'), 'UTF8') AS sp, cache_has_key('basic', 'ro_new') AS ro_new;
+SELECT convert_from(cache_get('basic', 'sp'), 'UTF8') AS sp,
+    cache_has_key('basic', 'ro_new') AS ro_new;
 
 SELECT cache_drop('basic');

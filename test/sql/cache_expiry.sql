@@ -58,7 +58,8 @@ SELECT cache_touch('exp', 'touched', 0.2);
 SELECT cache_set('exp', 'keep', '7'::bytea, NULL);
 SELECT cache_ttl('exp', 'd') BETWEEN 0 AND 0.2 AS d_ttl_short;
 SELECT cache_has_key('exp', 'e') AS e_live;
-SELECT count(*) AS live_before FROM cache_get_many('exp', ARRAY['d', 'e', 'a', 'm1', 'm2', 'touched']);
+SELECT count(*) AS live_before
+FROM cache_get_many('exp', ARRAY['d', 'e', 'a', 'm1', 'm2', 'touched']);
 SELECT pg_sleep(0.3);
 
 -- expired: no read sees them
@@ -66,7 +67,8 @@ SELECT cache_get('exp', 'd');
 SELECT cache_get('exp', 'touched');
 SELECT cache_has_key('exp', 'e');
 SELECT cache_ttl('exp', 'a');
-SELECT count(*) AS live_after FROM cache_get_many('exp', ARRAY['d', 'e', 'a', 'm1', 'm2', 'touched']);
+SELECT count(*) AS live_after FROM cache_get_many('exp',
+    ARRAY['d', 'e', 'a', 'm1', 'm2', 'touched']);
 SELECT convert_from(cache_get('exp', 'keep'), 'UTF8') AS keep;
 SELECT convert_from(cache_get('exp_never', 'k'), 'UTF8') AS never_expires;
 
@@ -82,7 +84,8 @@ SELECT cache_delete_many('exp', ARRAY['m1', 'm2']);
 SELECT cq_try($$SELECT cache_incr('exp', 'touched')$$);
 SELECT cq_try($$SELECT cache_decr('exp', 'touched')$$);
 SELECT cache_add('exp', 'a', 'new'::bytea, 60);
-SELECT convert_from(cache_get('exp', 'a'), 'UTF8') AS a, cache_ttl('exp', 'a') BETWEEN 59 AND 60 AS a_ttl_60;
+SELECT convert_from(cache_get('exp', 'a'), 'UTF8') AS a,
+    cache_ttl('exp', 'a') BETWEEN 59 AND 60 AS a_ttl_60;
 -- (delete and delete_many may or may not have removed the expired rows they were given)
 SELECT cache, active, expired > 0 AS some_expired FROM cache_stats('exp');
 

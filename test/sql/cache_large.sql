@@ -12,9 +12,11 @@ SELECT convert_from(cache_get('large', repeat('k', 250)), 'UTF8') AS key_250;
 SELECT cache_set('large', repeat('k', 1024), '1024'::bytea);
 SELECT convert_from(cache_get('large', repeat('k', 1024)), 'UTF8') AS key_1024;
 SELECT cache_add('large', repeat('a', 1024), 'x'::bytea);
-SELECT cache_has_key('large', repeat('a', 1024)), cache_ttl('large', repeat('a', 1024)) > 0 AS has_ttl;
+SELECT cache_has_key('large', repeat('a', 1024)),
+    cache_ttl('large', repeat('a', 1024)) > 0 AS has_ttl;
 SELECT cache_touch('large', repeat('a', 1024), 60);
-SELECT cache_set_many('large', ARRAY[repeat('m', 1024), repeat('n', 1023)], ARRAY['m', 'n']::bytea[]);
+SELECT cache_set_many('large', ARRAY[repeat('m', 1024), repeat('n', 1023)],
+    ARRAY['m', 'n']::bytea[]);
 SELECT length(key) AS key_length, convert_from(value, 'UTF8') AS value
 FROM cache_get_many('large', ARRAY[repeat('m', 1024), repeat('n', 1023)]) ORDER BY key;
 SELECT cache_set('large', repeat('k', 1023) || 'c', '5'::bytea);
@@ -47,7 +49,8 @@ SELECT string_agg(sha512(int8send(i)), ''::bytea) AS value
 FROM generate_series(1, 10 * 1024 * 1024 / 64) AS i;
 SELECT length(value) AS bytes FROM big;
 SELECT cache_set('large', 'big', value) FROM big;
-SELECT length(cache_get('large', 'big')) AS bytes, md5(cache_get('large', 'big')) = md5(value) AS same
+SELECT length(cache_get('large', 'big')) AS bytes,
+    md5(cache_get('large', 'big')) = md5(value) AS same
 FROM big;
 -- overwritten by a second large value, then by a small one
 SELECT cache_set('large', 'big', value || '\x01'::bytea, 60) FROM big;

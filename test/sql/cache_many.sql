@@ -24,11 +24,13 @@ FROM cache_get_many('many', ARRAY['a', 'a', 'b']) ORDER BY key;
 
 -- set_many with a timeout, NULL (never) and limits
 SELECT cache_set_many('many', ARRAY['t1', 't2'], ARRAY['x', 'y']::bytea[], 60);
-SELECT cache_ttl('many', 't1') BETWEEN 59 AND 60 AS t1_60, cache_ttl('many', 't2') BETWEEN 59 AND 60 AS t2_60;
+SELECT cache_ttl('many', 't1') BETWEEN 59 AND 60 AS t1_60,
+    cache_ttl('many', 't2') BETWEEN 59 AND 60 AS t2_60;
 SELECT cache_set_many('many', ARRAY['n1'], ARRAY['x']::bytea[], NULL);
 SELECT cache_ttl('many', 'n1');
 SELECT cache_set_many('many', ARRAY['a', 'b'], ARRAY['10', '20']::bytea[], 120, 1000, 2);
-SELECT key, convert_from(value, 'UTF8') AS value, cache_ttl('many', key) BETWEEN 119 AND 120 AS ttl_120
+SELECT key, convert_from(value, 'UTF8') AS value,
+    cache_ttl('many', key) BETWEEN 119 AND 120 AS ttl_120
 FROM cache_get_many('many', ARRAY['a', 'b']) ORDER BY key;
 
 -- set_many with zero or a negative timeout keeps nothing, and removes what was there
@@ -53,17 +55,20 @@ SELECT cq_try($$SELECT cache_set_many('many', ARRAY['e1'], NULL)$$);
 SELECT cq_try($$SELECT cache_set_many('many', ARRAY['e1', NULL], ARRAY['x', 'y']::bytea[])$$);
 SELECT cq_try($$SELECT cache_set_many('many', ARRAY['e1', 'e2'], ARRAY['x', NULL]::bytea[])$$);
 SELECT cq_try($$SELECT cache_set_many('many', ARRAY['e1', ''], ARRAY['x', 'y']::bytea[])$$);
-SELECT cq_try($$SELECT cache_set_many('many', ARRAY['e1', repeat('k', 1025)], ARRAY['x', 'y']::bytea[])$$);
+SELECT cq_try($$SELECT cache_set_many('many',
+    ARRAY['e1', repeat('k', 1025)], ARRAY['x', 'y']::bytea[])$$);
 SELECT cq_try($$SELECT cache_set_many('many', ARRAY['e1', 'e2'], ARRAY['x']::bytea[])$$);
 SELECT cq_try($$SELECT cache_set_many('many', ARRAY['e1'], ARRAY['x', 'y']::bytea[])$$);
 SELECT cq_try($$SELECT cache_set_many('many', ARRAY['e1'], ARRAY[]::bytea[])$$);
-SELECT cq_try($$SELECT cache_set_many('many', ARRAY[['e1', 'e2'], ['e3', 'e4']], ARRAY['w', 'x', 'y', 'z']::bytea[])$$);
+SELECT cq_try($$SELECT cache_set_many('many',
+    ARRAY[['e1', 'e2'], ['e3', 'e4']], ARRAY['w', 'x', 'y', 'z']::bytea[])$$);
 SELECT cq_try($$SELECT cache_set_many('many', ARRAY['e1', 'e2'], ARRAY[['x'], ['y']]::bytea[])$$);
 SELECT cq_try($$SELECT cache_set_many('many', ARRAY['e1'], ARRAY['x']::bytea[], 'NaN')$$);
 SELECT cq_try($$SELECT cache_set_many('many', ARRAY['e1'], ARRAY['x']::bytea[], 1e11)$$);
 SELECT cq_try($$SELECT cache_set_many('many', ARRAY['e1'], ARRAY['x']::bytea[], 10, 0)$$);
 SELECT cq_try($$SELECT cache_set_many('many', ARRAY['e1'], ARRAY['x']::bytea[], 10, 5, -1)$$);
-SELECT count(*) AS stored_by_failed_calls FROM cache_get_many('many', ARRAY['e1', 'e2', 'e3', 'e4']);
+SELECT count(*) AS stored_by_failed_calls
+FROM cache_get_many('many', ARRAY['e1', 'e2', 'e3', 'e4']);
 
 -- invalid arguments of get_many
 SELECT cq_try($$SELECT count(*) FROM cache_get_many(NULL, ARRAY['a'])$$);

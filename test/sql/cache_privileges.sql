@@ -89,7 +89,8 @@ SELECT cq_try($$SELECT cachequeue.cache_create('priv_user')$$);
 SELECT cq_try($$SELECT cachequeue.cache_create('priv', max_entries => 1000)$$);
 SELECT cq_try($$SELECT cachequeue.cache_drop('priv')$$);
 SELECT cq_try($$SELECT count(*) FROM cachequeue.caches$$);
-SELECT regexp_replace(cq_try('SELECT count(*) FROM ' || :'priv_table'), 'cache_[0-9]+', 'cache_N') AS cache_table;
+SELECT regexp_replace(cq_try('SELECT count(*) FROM ' || :'priv_table'),
+    'cache_[0-9]+', 'cache_N') AS cache_table;
 SELECT cachequeue.cache_clear('priv');
 RESET ROLE;
 SELECT count(*) AS priv_user_created FROM cachequeue.caches WHERE name = 'priv_user';
