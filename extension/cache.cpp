@@ -30,6 +30,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "storage/itemptr.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -223,6 +224,28 @@ void reset_estimate(const CacheInfo* info, int64 entries)
     cq::catalog::reset_estimate_at_commit(info->seqid, entries);
 }
 
+// Deletes the rows whose positions sql selects (one parameter), skipping any row that a
+// concurrent transaction changed or is changing: a cull never waits for a writer, and a row
+// just written is no victim anyway. The positions stay valid because the caller's statement
+// snapshot keeps the rows the selecting snapshot sees from being pruned.
+int64 delete_selected(Entries& entries, const char* sql, Oid type, Datum value, bool isnull)
+{
+    char null = isnull ? 'n' : ' ';
+    int rc = SPI_execute_with_args(sql, 1, &type, &value, &null, false, 0);
+    check_spi(rc, SPI_OK_SELECT, sql);
+    int64 deleted = 0;
+    for (uint64 i = 0; i < SPI_processed; i++) {
+        bool tid_isnull;
+        Datum tid = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &tid_isnull);
+        if (cq::entries::remove(entries, reinterpret_cast<ItemPointer>(DatumGetPointer(tid))))
+            deleted++;
+        CHECK_FOR_INTERRUPTS();
+    }
+    SPI_freetuptable(SPI_tuptable);
+    CommandCounterIncrement();
+    return deleted;
+}
+
 // Removes expired entries, then culls when more than max_entries are left, sparing the key
 // just written (when keep is given). Returns the number of entries removed, or -1 when
 // another session is culling this cache right now.
@@ -233,11 +256,12 @@ int64 cull(const CacheInfo* info, Limits limits, TimestampTz now, text* keep = n
     if (!DatumGetBool(got))
         return -1;
 
-    char sql[256];
+    Entries entries = cq::entries::open(info, true);
+    char sql[320];
     snprintf(sql, sizeof sql,
-             "DELETE FROM cachequeue.cache_%d WHERE expires_at OPERATOR(pg_catalog.<=) $1",
+             "SELECT ctid FROM cachequeue.cache_%d WHERE expires_at OPERATOR(pg_catalog.<=) $1",
              info->id);
-    auto removed = static_cast<int64>(execute(sql, SPI_OK_DELETE, &now));
+    int64 removed = delete_selected(entries, sql, TIMESTAMPTZOID, TimestampTzGetDatum(now), false);
 
     snprintf(sql, sizeof sql, "SELECT pg_catalog.count(*) FROM cachequeue.cache_%d", info->id);
     int64 total = scalar_int64(sql);
@@ -250,22 +274,16 @@ int64 cull(const CacheInfo* info, Limits limits, TimestampTz now, text* keep = n
         snprintf(work_mem, sizeof work_mem, "%lld", static_cast<long long>(kilobytes));
         (void)set_config_option("work_mem", work_mem, PGC_USERSET, PGC_S_SESSION,
                                 GUC_ACTION_SAVE, true, 0, false);
-
         snprintf(sql, sizeof sql,
-                 "DELETE FROM cachequeue.cache_%1$d WHERE ctid OPERATOR(pg_catalog.=) ANY"
-                 " (ARRAY(SELECT ctid FROM cachequeue.cache_%1$d WHERE key IS DISTINCT FROM $1"
-                 " ORDER BY expires_at NULLS LAST, written_at LIMIT %2$lld))",
+                 "SELECT ctid FROM cachequeue.cache_%d WHERE key IS DISTINCT FROM $1"
+                 " ORDER BY expires_at NULLS LAST, written_at LIMIT %lld",
                  info->id, static_cast<long long>(victims));
-        Oid type = TEXTOID;
-        Datum value = PointerGetDatum(keep);
-        char null = keep ? ' ' : 'n';
-        int rc = SPI_execute_with_args(sql, 1, &type, &value, &null, false, 0);
-        check_spi(rc, SPI_OK_DELETE, sql);
-        auto culled = static_cast<int64>(SPI_processed);
+        int64 culled = delete_selected(entries, sql, TEXTOID, PointerGetDatum(keep), !keep);
+        AtEOXact_GUC(true, nest_level);
         removed += culled;
         total -= culled;
-        AtEOXact_GUC(true, nest_level);
     }
+    cq::entries::close(entries);
     reset_estimate(info, total);
     return removed;
 }

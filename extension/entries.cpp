@@ -212,4 +212,12 @@ Written write(Entries& entries, const catalog::CacheInfo* info, Write mode, text
     }
 }
 
+bool remove(Entries& entries, ItemPointer tid)
+{
+    TM_FailureData failure;
+    TM_Result result = heap_delete(entries.heap, tid, GetCurrentCommandId(true), InvalidSnapshot,
+                                   false, &failure, false);
+    return result == TM_Ok;
+}
+
 } // namespace cq::entries

@@ -50,4 +50,8 @@ struct Written {
 Written write(Entries& entries, const catalog::CacheInfo* info, Write mode, text* key,
               bytea* value, cache::Expiry expiry, TimestampTz now);
 
+// Deletes the row at tid unless another transaction has changed it or is changing it; says
+// whether it deleted. Never waits.
+bool remove(Entries& entries, ItemPointer tid);
+
 } // namespace cq::entries
