@@ -224,6 +224,12 @@ void reset_estimate(const CacheInfo* info, int64 entries)
     cq::catalog::reset_estimate_at_commit(info->seqid, entries);
 }
 
+int compare_positions(const void* left, const void* right)
+{
+    return ItemPointerCompare(const_cast<ItemPointer>(static_cast<const ItemPointerData*>(left)),
+                              const_cast<ItemPointer>(static_cast<const ItemPointerData*>(right)));
+}
+
 // Deletes the rows whose positions sql selects (one parameter), skipping any row that a
 // concurrent transaction changed or is changing: a cull never waits for a writer, and a row
 // just written is no victim anyway. The positions stay valid because the caller's statement
@@ -233,15 +239,25 @@ int64 delete_selected(Entries& entries, const char* sql, Oid type, Datum value, 
     char null = isnull ? 'n' : ' ';
     int rc = SPI_execute_with_args(sql, 1, &type, &value, &null, false, 0);
     check_spi(rc, SPI_OK_SELECT, sql);
-    int64 deleted = 0;
-    for (uint64 i = 0; i < SPI_processed; i++) {
+    // Delete in physical order, so that each page is read once however the rows were chosen.
+    uint64 count = SPI_processed;
+    auto* tids = static_cast<ItemPointerData*>(palloc_extended(
+        sizeof(ItemPointerData) * std::max<uint64>(count, 1), MCXT_ALLOC_HUGE));
+    for (uint64 i = 0; i < count; i++) {
         bool tid_isnull;
         Datum tid = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &tid_isnull);
-        if (cq::entries::remove(entries, reinterpret_cast<ItemPointer>(DatumGetPointer(tid))))
+        tids[i] = *reinterpret_cast<ItemPointer>(DatumGetPointer(tid));
+    }
+    SPI_freetuptable(SPI_tuptable);
+    qsort(tids, count, sizeof(ItemPointerData), compare_positions);
+
+    int64 deleted = 0;
+    for (uint64 i = 0; i < count; i++) {
+        if (cq::entries::remove(entries, &tids[i]))
             deleted++;
         CHECK_FOR_INTERRUPTS();
     }
-    SPI_freetuptable(SPI_tuptable);
+    pfree(tids);
     CommandCounterIncrement();
     return deleted;
 }
