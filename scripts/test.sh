@@ -9,6 +9,12 @@ repo=$(realpath "$(dirname "$script_path")/..")
 cd "$repo"
 
 test_dir="$repo/.pgdata/test"
+# CI may clone into a folder the postgres user cannot enter (under /root, say): the
+# throwaway cluster then lives under /tmp instead.
+if [[ $(id -u) == 0 ]] && ! runuser -u postgres -- test -x "$repo" 2>/dev/null; then
+    test_dir=$(mktemp -d /tmp/cachequeue-test.XXXXXX)
+    chmod 755 "$test_dir"
+fi
 test_port=5498
 logs=$(mktemp -d)
 total_pass=0
@@ -21,6 +27,7 @@ stop_cluster() {
 cleanup() {
     stop_cluster >/dev/null 2>&1
     rm -rf "$logs"
+    [[ "$test_dir" != /tmp/cachequeue-test.* ]] || rm -rf "$test_dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
