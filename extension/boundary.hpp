@@ -84,10 +84,13 @@ auto pg(Fn&& fn) -> decltype(fn())
 } // namespace cq
 
 // Defines the extern "C" entry point NAME whose body is the C++ function NAME##_body.
-#define CQ_FUNCTION(name)                                                                       \
-    static Datum name##_body(FunctionCallInfo fcinfo);                                          \
-    extern "C" {                                                                                \
-    PG_FUNCTION_INFO_V1(name);                                                                  \
-    Datum name(PG_FUNCTION_ARGS) { return cq::run(fcinfo, name##_body); }                       \
-    }                                                                                           \
+#define CQ_FUNCTION(name)                                                                         \
+    static Datum name##_body(FunctionCallInfo fcinfo);                                            \
+    extern "C" {                                                                                  \
+    PG_FUNCTION_INFO_V1(name);                                                                    \
+    Datum name(PG_FUNCTION_ARGS)                                                                  \
+    {                                                                                             \
+        return cq::run(fcinfo, name##_body);                                                      \
+    }                                                                                             \
+    }                                                                                             \
     static Datum name##_body(FunctionCallInfo fcinfo)

@@ -81,8 +81,7 @@ text* key_arg(FunctionCallInfo fcinfo, int n)
 
 // The expiry of an entry written now: from the timeout argument n when the call has it,
 // else the cache's default timeout.
-rules::Expiry expiry_arg(FunctionCallInfo fcinfo, int n, const CacheInfo* info,
-                         TimestampTz now)
+rules::Expiry expiry_arg(FunctionCallInfo fcinfo, int n, const CacheInfo* info, TimestampTz now)
 {
     if (PG_NARGS() > n)
         return rules::expiry_from_timeout(PG_ARGISNULL(n),
@@ -241,8 +240,8 @@ int64 delete_selected(Entries& entries, const char* sql, Oid type, Datum value, 
     check_spi(rc, SPI_OK_SELECT, sql);
     // Delete in physical order, so that each page is read once however the rows were chosen.
     uint64 count = SPI_processed;
-    auto* tids = static_cast<ItemPointerData*>(palloc_extended(
-        sizeof(ItemPointerData) * std::max<uint64>(count, 1), MCXT_ALLOC_HUGE));
+    auto* tids = static_cast<ItemPointerData*>(
+        palloc_extended(sizeof(ItemPointerData) * std::max<uint64>(count, 1), MCXT_ALLOC_HUGE));
     for (uint64 i = 0; i < count; i++) {
         bool tid_isnull;
         Datum tid = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &tid_isnull);
@@ -288,8 +287,8 @@ int64 cull(const CacheInfo* info, Limits limits, TimestampTz now, text* keep = n
         char work_mem[32];
         int64 kilobytes = std::min<int64>(std::max<int64>(victims * 130 / 1024, 4096), 262144);
         snprintf(work_mem, sizeof work_mem, "%lld", static_cast<long long>(kilobytes));
-        (void)set_config_option("work_mem", work_mem, PGC_USERSET, PGC_S_SESSION,
-                                GUC_ACTION_SAVE, true, 0, false);
+        (void)set_config_option("work_mem", work_mem, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                                true, 0, false);
         snprintf(sql, sizeof sql,
                  "SELECT ctid FROM cachequeue.cache_%d WHERE key IS DISTINCT FROM $1"
                  " ORDER BY expires_at NULLS LAST, written_at LIMIT %lld",
@@ -319,8 +318,8 @@ void note_new_key(const CacheInfo* info, Limits limits, TimestampTz now, text* k
 bool delete_key(CacheInfo* info, text* key, TimestampTz now)
 {
     Datum values[2] = {PointerGetDatum(key), TimestampTzGetDatum(now)};
-    int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_delete), values,
-                              nullptr, false, 0);
+    int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_delete), values, nullptr,
+                              false, 0);
     check_spi(rc, SPI_OK_DELETE_RETURNING, "cache delete");
     if (SPI_processed == 0)
         return false;
@@ -471,8 +470,7 @@ void set_persistence(int32 id, bool unlogged)
     char sql[256];
     snprintf(sql, sizeof sql, "ALTER TABLE cachequeue.cache_%d SET %s", id, persistence);
     run_ddl(sql);
-    snprintf(sql, sizeof sql, "ALTER SEQUENCE cachequeue.cache_%d_count SET %s", id,
-             persistence);
+    snprintf(sql, sizeof sql, "ALTER SEQUENCE cachequeue.cache_%d_count SET %s", id, persistence);
     run_ddl(sql);
 }
 
@@ -561,8 +559,8 @@ CQ_FUNCTION(cache_create)
             5, types, values, nulls, false, 0);
         check_spi(rc, SPI_OK_INSERT_RETURNING, "cache insert");
         bool isnull;
-        id = DatumGetInt32(
-            SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+        id =
+            DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
         create_storage(id, unlogged);
     }
     cq::catalog::invalidate();
@@ -710,8 +708,8 @@ CQ_FUNCTION(cache_touch)
         Datum values[3] = {PointerGetDatum(key), TimestampTzGetDatum(expiry.at_us),
                            TimestampTzGetDatum(now)};
         char nulls[3] = {' ', expiry.kind == rules::Expiry::never ? 'n' : ' ', ' '};
-        int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_touch), values,
-                                  nulls, false, 0);
+        int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_touch), values, nulls,
+                                  false, 0);
         check_spi(rc, SPI_OK_UPDATE, "cache touch");
         touched = SPI_processed > 0;
     }
@@ -775,8 +773,8 @@ CQ_FUNCTION(cache_cull)
 {
     CacheInfo* info = cache_arg(fcinfo, 0);
     Session session = begin_writes();
-    int64 removed = cull(info, Limits{info->max_entries, info->cull_frequency},
-                         GetCurrentTimestamp());
+    int64 removed =
+        cull(info, Limits{info->max_entries, info->cull_frequency}, GetCurrentTimestamp());
     end_writes(session);
     PG_RETURN_INT64(removed < 0 ? 0 : removed);
 }
@@ -796,8 +794,7 @@ CQ_FUNCTION(cache_cleanup)
                  "DELETE FROM cachequeue.cache_%d WHERE expires_at OPERATOR(pg_catalog.<=) $1",
                  info->id);
         removed += static_cast<int64>(execute(sql, SPI_OK_DELETE, &now));
-        snprintf(sql, sizeof sql, "SELECT pg_catalog.count(*) FROM cachequeue.cache_%d",
-                 info->id);
+        snprintf(sql, sizeof sql, "SELECT pg_catalog.count(*) FROM cachequeue.cache_%d", info->id);
         reset_estimate(info, scalar_int64(sql));
         end_writes(session);
     }

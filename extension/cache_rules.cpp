@@ -49,8 +49,8 @@ namespace {
 void check_timeout_value(double seconds)
 {
     if (std::isnan(seconds))
-        throw Error(sqlstate::invalid_parameter_value, "timeout must not be NaN",
-                    {}, "Use NULL for an entry that never expires.");
+        throw Error(sqlstate::invalid_parameter_value, "timeout must not be NaN", {},
+                    "Use NULL for an entry that never expires.");
     if (std::isfinite(seconds) && seconds > max_timeout_seconds)
         throw Error(sqlstate::invalid_parameter_value, "timeout is too large",
                     "The largest timeout is 1e10 seconds.",
@@ -117,10 +117,9 @@ int64_t add_counter(int64_t value, int64_t delta)
 {
     int64_t sum;
     if (__builtin_add_overflow(value, delta, &sum))
-        throw Error(sqlstate::numeric_value_out_of_range,
-                    "cache value would be out of range for bigint",
-                    std::to_string(value) + " + " + std::to_string(delta) +
-                        " does not fit in a bigint.");
+        throw Error(
+            sqlstate::numeric_value_out_of_range, "cache value would be out of range for bigint",
+            std::to_string(value) + " + " + std::to_string(delta) + " does not fit in a bigint.");
     return sum;
 }
 

@@ -279,17 +279,17 @@ CacheInfo* lookup(const text* name, bool missing_ok)
     if (len <= 0 || len >= NAMEDATALEN) {
         if (missing_ok)
             return nullptr;
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-                        errmsg("cache \"%.*s\" does not exist", len > 63 ? 63 : len,
-                               VARDATA_ANY(name))));
+        ereport(ERROR,
+                (errcode(ERRCODE_UNDEFINED_OBJECT),
+                 errmsg("cache \"%.*s\" does not exist", len > 63 ? 63 : len, VARDATA_ANY(name))));
     }
     if (caches == nullptr) {
         HASHCTL ctl = {};
         ctl.keysize = NAMEDATALEN;
         ctl.entrysize = sizeof(CacheInfo);
         ctl.hcxt = CacheMemoryContext;
-        caches = hash_create("cachequeue caches", 16, &ctl,
-                             HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+        caches =
+            hash_create("cachequeue caches", 16, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
     }
     char key[NAMEDATALEN] = {};
     memcpy(key, VARDATA_ANY(name), len);
@@ -313,9 +313,9 @@ CacheInfo* lookup(const text* name, bool missing_ok)
         hash_search(caches, key, HASH_REMOVE, nullptr);
         if (missing_ok)
             return nullptr;
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-                        errmsg("cache \"%s\" does not exist", key),
-                        errhint("Create it with cachequeue.cache_create('%s').", key)));
+        ereport(ERROR,
+                (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("cache \"%s\" does not exist", key),
+                 errhint("Create it with cachequeue.cache_create('%s').", key)));
     }
     info->valid = true;
     return info;

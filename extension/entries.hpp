@@ -40,8 +40,8 @@ Found probe(Entries& entries, text* key, TimestampTz now, bool want_value);
 enum class Write { set, add };
 
 struct Written {
-    bool stored;   // false: add found a live value
-    bool new_key;  // the key had no row before (the cache grew)
+    bool stored;  // false: add found a live value
+    bool new_key; // the key had no row before (the cache grew)
 };
 
 // Writes key = value (set), or only when key is missing or expired (add). Safe against

@@ -31,8 +31,7 @@ public:
     Error(const char* code, std::string message, std::string detail = {}, std::string hint = {})
         : std::runtime_error(message), code_(code), detail_(std::move(detail)),
           hint_(std::move(hint))
-    {
-    }
+    {}
 
     const char* code() const { return code_; }
     const std::string& detail() const { return detail_; }

@@ -106,6 +106,15 @@ else
     summary+=("  build      FAILED (make WERROR=1 / make install WERROR=1)")
 fi
 
+# ---- code style: one .clang-format for every C++ file ----
+section "format (clang-format)"
+if git ls-files -z -- '*.cpp' '*.hpp' | xargs -0 -r clang-format --dry-run --Werror; then
+    record format 1 0
+else
+    echo "test: run clang-format -i on the files above"
+    record format 0 1
+fi
+
 # ---- unit tests: need no server ----
 section "unit (Catch2)"
 run_logged "$logs/unit" make unit WERROR=1
