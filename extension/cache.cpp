@@ -13,6 +13,7 @@
 #include "cache_rules.hpp"
 #include "catalog.hpp"
 #include "entries.hpp"
+#include "spi.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -167,50 +168,20 @@ Found probe_one(const CacheInfo* info, text* key, bool want_value)
 
 // Writes through SPI, as the owner of the cache tables.
 
-// While SPI statements run: the owner of the cache tables, and a search_path that no caller
-// can plant an operator or a type in.
-struct Session {
-    cq::catalog::SavedUser user;
-    int guc_level;
-};
-
-Session begin_writes()
-{
-    Session session{cq::catalog::become_owner(), NewGUCNestLevel()};
-    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-                            GUC_ACTION_SAVE, true, 0, false);
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "SPI_connect failed");
-    return session;
-}
-
-void end_writes(Session session)
-{
-    SPI_finish();
-    AtEOXact_GUC(true, session.guc_level);
-    cq::catalog::restore_user(session.user);
-}
-
-void check_spi(int rc, int expected, const char* what)
-{
-    if (rc != expected)
-        elog(ERROR, "cachequeue: %s failed: %s", what, SPI_result_code_string(rc));
-}
-
 // Runs sql (one $1 timestamptz parameter at most) and returns the rows it processed.
 uint64 execute(const char* sql, int expected, TimestampTz* now = nullptr)
 {
     Oid type = TIMESTAMPTZOID;
     Datum value = now ? TimestampTzGetDatum(*now) : (Datum)0;
     int rc = SPI_execute_with_args(sql, now ? 1 : 0, &type, &value, nullptr, false, 0);
-    check_spi(rc, expected, sql);
+    cq::spi::check(rc, expected, sql);
     return SPI_processed;
 }
 
 int64 scalar_int64(const char* sql)
 {
     int rc = SPI_execute(sql, false, 1);
-    check_spi(rc, SPI_OK_SELECT, sql);
+    cq::spi::check(rc, SPI_OK_SELECT, sql);
     bool isnull;
     Datum value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
     return isnull ? 0 : DatumGetInt64(value);
@@ -237,7 +208,7 @@ int64 delete_selected(Entries& entries, const char* sql, Oid type, Datum value, 
 {
     char null = isnull ? 'n' : ' ';
     int rc = SPI_execute_with_args(sql, 1, &type, &value, &null, false, 0);
-    check_spi(rc, SPI_OK_SELECT, sql);
+    cq::spi::check(rc, SPI_OK_SELECT, sql);
     // Delete in physical order, so that each page is read once however the rows were chosen.
     uint64 count = SPI_processed;
     auto* tids = static_cast<ItemPointerData*>(
@@ -308,9 +279,9 @@ void note_new_key(const CacheInfo* info, Limits limits, TimestampTz now, text* k
 {
     int64 estimate = cq::catalog::next_estimate(info->seqid);
     if (estimate > limits.max_entries) {
-        Session session = begin_writes();
+        cq::spi::Session session = cq::spi::begin();
         cull(info, limits, now, key);
-        end_writes(session);
+        cq::spi::end(session);
     }
 }
 
@@ -320,7 +291,7 @@ bool delete_key(CacheInfo* info, text* key, TimestampTz now)
     Datum values[2] = {PointerGetDatum(key), TimestampTzGetDatum(now)};
     int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_delete), values, nullptr,
                               false, 0);
-    check_spi(rc, SPI_OK_DELETE_RETURNING, "cache delete");
+    cq::spi::check(rc, SPI_OK_DELETE_RETURNING, "cache delete");
     if (SPI_processed == 0)
         return false;
     bool isnull;
@@ -336,9 +307,9 @@ bool store(Entries& entries, CacheInfo* info, cq::entries::Write mode, text* key
         // Nothing is kept; set drops what was there, add says whether it could have stored.
         if (mode == cq::entries::Write::add)
             return !cq::entries::probe(entries, key, now, false).live;
-        Session session = begin_writes();
+        cq::spi::Session session = cq::spi::begin();
         delete_key(info, key, now);
-        end_writes(session);
+        cq::spi::end(session);
         return false;
     }
     cq::entries::Written written =
@@ -386,11 +357,11 @@ int64 incr_by(FunctionCallInfo fcinfo, bool negate)
     }
     TimestampTz now = GetCurrentTimestamp();
 
-    Session session = begin_writes();
+    cq::spi::Session session = cq::spi::begin();
     Datum lock_values[2] = {PointerGetDatum(key), TimestampTzGetDatum(now)};
     int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_lock_value), lock_values,
                               nullptr, false, 0);
-    check_spi(rc, SPI_OK_SELECT, "cache incr");
+    cq::spi::check(rc, SPI_OK_SELECT, "cache incr");
     if (SPI_processed == 0)
         ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
                         errmsg("cache key \"%s\" does not exist", text_to_cstring(key)),
@@ -409,8 +380,8 @@ int64 incr_by(FunctionCallInfo fcinfo, bool negate)
                              TimestampTzGetDatum(now)};
     rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_write_value), write_values,
                           nullptr, false, 0);
-    check_spi(rc, SPI_OK_UPDATE, "cache incr");
-    end_writes(session);
+    cq::spi::check(rc, SPI_OK_UPDATE, "cache incr");
+    cq::spi::end(session);
     return result;
 }
 
@@ -439,7 +410,7 @@ void release_member(const char* relname)
 void run_ddl(const char* sql)
 {
     int rc = SPI_execute(sql, false, 0);
-    check_spi(rc, SPI_OK_UTILITY, sql);
+    cq::spi::check(rc, SPI_OK_UTILITY, sql);
 }
 
 void create_storage(int32 id, bool unlogged)
@@ -482,7 +453,7 @@ bool lock_cache_row(text* name, int32* id, bool* unlogged)
     int rc = SPI_execute_with_args("SELECT id, unlogged FROM cachequeue.caches"
                                    " WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
                                    1, &type, &value, nullptr, false, 0);
-    check_spi(rc, SPI_OK_SELECT, "cache lookup");
+    cq::spi::check(rc, SPI_OK_SELECT, "cache lookup");
     if (SPI_processed == 0)
         return false;
     bool isnull;
@@ -501,9 +472,9 @@ Elements cache_names(FunctionCallInfo fcinfo, int n)
         names[0] = PointerGetDatum(cstring_to_text(info->name));
         return {names, 1};
     }
-    Session session = begin_writes();
+    cq::spi::Session session = cq::spi::begin();
     int rc = SPI_execute("SELECT name FROM cachequeue.caches ORDER BY name", true, 0);
-    check_spi(rc, SPI_OK_SELECT, "cache list");
+    cq::spi::check(rc, SPI_OK_SELECT, "cache list");
     auto count = static_cast<int>(SPI_processed);
     Datum* names = static_cast<Datum*>(SPI_palloc(sizeof(Datum) * (count + 1)));
     for (int i = 0; i < count; i++) {
@@ -511,7 +482,7 @@ Elements cache_names(FunctionCallInfo fcinfo, int n)
         Datum name = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
         names[i] = SPI_datumTransfer(name, false, -1);
     }
-    end_writes(session);
+    cq::spi::end(session);
     return {names, count};
 }
 
@@ -537,7 +508,7 @@ CQ_FUNCTION(cache_create)
     bool unlogged = PG_GETARG_BOOL(4);
     rules::check_limits(max_entries, cull_frequency);
 
-    Session session = begin_writes();
+    cq::spi::Session session = cq::spi::begin();
     Oid types[5] = {TEXTOID, FLOAT8OID, INT8OID, INT4OID, BOOLOID};
     Datum values[5] = {PointerGetDatum(name), Float8GetDatum(timeout), Int64GetDatum(max_entries),
                        Int32GetDatum(cull_frequency), BoolGetDatum(unlogged)};
@@ -549,7 +520,7 @@ CQ_FUNCTION(cache_create)
             "UPDATE cachequeue.caches SET default_timeout = $2, max_entries = $3,"
             " cull_frequency = $4, unlogged = $5 WHERE name OPERATOR(pg_catalog.=) $1",
             5, types, values, nulls, false, 0);
-        check_spi(rc, SPI_OK_UPDATE, "cache update");
+        cq::spi::check(rc, SPI_OK_UPDATE, "cache update");
         if (was_unlogged != unlogged)
             set_persistence(id, unlogged);
     } else {
@@ -557,14 +528,14 @@ CQ_FUNCTION(cache_create)
             "INSERT INTO cachequeue.caches (name, default_timeout, max_entries,"
             " cull_frequency, unlogged) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             5, types, values, nulls, false, 0);
-        check_spi(rc, SPI_OK_INSERT_RETURNING, "cache insert");
+        cq::spi::check(rc, SPI_OK_INSERT_RETURNING, "cache insert");
         bool isnull;
         id =
             DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
         create_storage(id, unlogged);
     }
     cq::catalog::invalidate();
-    end_writes(session);
+    cq::spi::end(session);
     PG_RETURN_VOID();
 }
 
@@ -575,7 +546,7 @@ CQ_FUNCTION(cache_drop)
     text* name = PG_GETARG_TEXT_PP(0);
     rules::check_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
 
-    Session session = begin_writes();
+    cq::spi::Session session = cq::spi::begin();
     int32 id;
     bool unlogged;
     if (!lock_cache_row(name, &id, &unlogged))
@@ -594,7 +565,7 @@ CQ_FUNCTION(cache_drop)
     snprintf(sql, sizeof sql, "DROP SEQUENCE cachequeue.cache_%d_count", id);
     run_ddl(sql);
     cq::catalog::invalidate();
-    end_writes(session);
+    cq::spi::end(session);
     PG_RETURN_VOID();
 }
 
@@ -700,7 +671,7 @@ CQ_FUNCTION(cache_touch)
     TimestampTz now = GetCurrentTimestamp();
     rules::Expiry expiry = expiry_arg(fcinfo, 2, info, now);
 
-    Session session = begin_writes();
+    cq::spi::Session session = cq::spi::begin();
     bool touched;
     if (expiry.kind == rules::Expiry::not_kept) {
         touched = delete_key(info, key, now);
@@ -710,10 +681,10 @@ CQ_FUNCTION(cache_touch)
         char nulls[3] = {' ', expiry.kind == rules::Expiry::never ? 'n' : ' ', ' '};
         int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_touch), values, nulls,
                                   false, 0);
-        check_spi(rc, SPI_OK_UPDATE, "cache touch");
+        cq::spi::check(rc, SPI_OK_UPDATE, "cache touch");
         touched = SPI_processed > 0;
     }
-    end_writes(session);
+    cq::spi::end(session);
     PG_RETURN_BOOL(touched);
 }
 
@@ -721,9 +692,9 @@ CQ_FUNCTION(cache_delete)
 {
     CacheInfo* info = cache_arg(fcinfo, 0);
     text* key = key_arg(fcinfo, 1);
-    Session session = begin_writes();
+    cq::spi::Session session = cq::spi::begin();
     bool deleted = delete_key(info, key, GetCurrentTimestamp());
-    end_writes(session);
+    cq::spi::end(session);
     PG_RETURN_BOOL(deleted);
 }
 
@@ -732,18 +703,18 @@ CQ_FUNCTION(cache_delete_many)
     CacheInfo* info = cache_arg(fcinfo, 0);
     Elements keys = array_arg(fcinfo, 1, "keys", TEXTOID);
     check_keys(keys);
-    Session session = begin_writes();
+    cq::spi::Session session = cq::spi::begin();
     Datum values[2] = {PG_GETARG_DATUM(1), TimestampTzGetDatum(GetCurrentTimestamp())};
     int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_delete_many), values,
                               nullptr, false, 0);
-    check_spi(rc, SPI_OK_DELETE_RETURNING, "cache delete_many");
+    cq::spi::check(rc, SPI_OK_DELETE_RETURNING, "cache delete_many");
     int64 deleted = 0;
     for (uint64 i = 0; i < SPI_processed; i++) {
         bool isnull;
         Datum live = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
         deleted += DatumGetBool(live) ? 1 : 0;
     }
-    end_writes(session);
+    cq::spi::end(session);
     PG_RETURN_INT64(deleted);
 }
 
@@ -760,22 +731,22 @@ CQ_FUNCTION(cache_decr)
 CQ_FUNCTION(cache_clear)
 {
     CacheInfo* info = cache_arg(fcinfo, 0);
-    Session session = begin_writes();
+    cq::spi::Session session = cq::spi::begin();
     char sql[128];
     snprintf(sql, sizeof sql, "TRUNCATE cachequeue.cache_%d", info->id);
     run_ddl(sql);
     reset_estimate(info, 0);
-    end_writes(session);
+    cq::spi::end(session);
     PG_RETURN_VOID();
 }
 
 CQ_FUNCTION(cache_cull)
 {
     CacheInfo* info = cache_arg(fcinfo, 0);
-    Session session = begin_writes();
+    cq::spi::Session session = cq::spi::begin();
     int64 removed =
         cull(info, Limits{info->max_entries, info->cull_frequency}, GetCurrentTimestamp());
-    end_writes(session);
+    cq::spi::end(session);
     PG_RETURN_INT64(removed < 0 ? 0 : removed);
 }
 
@@ -788,7 +759,7 @@ CQ_FUNCTION(cache_cleanup)
         CacheInfo* info = cq::catalog::lookup(DatumGetTextPP(names.values[i]), true);
         if (info == nullptr)
             continue; // dropped since the list was read
-        Session session = begin_writes();
+        cq::spi::Session session = cq::spi::begin();
         char sql[256];
         snprintf(sql, sizeof sql,
                  "DELETE FROM cachequeue.cache_%d WHERE expires_at OPERATOR(pg_catalog.<=) $1",
@@ -796,7 +767,7 @@ CQ_FUNCTION(cache_cleanup)
         removed += static_cast<int64>(execute(sql, SPI_OK_DELETE, &now));
         snprintf(sql, sizeof sql, "SELECT pg_catalog.count(*) FROM cachequeue.cache_%d", info->id);
         reset_estimate(info, scalar_int64(sql));
-        end_writes(session);
+        cq::spi::end(session);
     }
     PG_RETURN_INT64(removed);
 }
@@ -811,7 +782,7 @@ CQ_FUNCTION(cache_stats)
         CacheInfo* info = cq::catalog::lookup(DatumGetTextPP(names.values[i]), true);
         if (info == nullptr)
             continue;
-        Session session = begin_writes();
+        cq::spi::Session session = cq::spi::begin();
         char sql[512];
         snprintf(sql, sizeof sql,
                  "SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE expires_at"
@@ -822,13 +793,13 @@ CQ_FUNCTION(cache_stats)
         Oid type = TIMESTAMPTZOID;
         Datum param = TimestampTzGetDatum(now);
         int rc = SPI_execute_with_args(sql, 1, &type, &param, nullptr, false, 1);
-        check_spi(rc, SPI_OK_SELECT, "cache stats");
+        cq::spi::check(rc, SPI_OK_SELECT, "cache stats");
         bool isnull;
         HeapTuple row = SPI_tuptable->vals[0];
         int64 total = DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull));
         int64 active = DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
         int64 size = DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 3, &isnull));
-        end_writes(session);
+        cq::spi::end(session);
 
         Datum values[11] = {names.values[i],
                             Int64GetDatum(total),

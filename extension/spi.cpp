@@ -1,0 +1,51 @@
+// SPI sessions of the extension.
+#include "spi.hpp"
+
+extern "C" {
+#include "utils/guc.h"
+}
+
+namespace cq::spi {
+
+Session begin()
+{
+    Session session{catalog::become_owner(), NewGUCNestLevel()};
+    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    return session;
+}
+
+void end(Session session)
+{
+    SPI_finish();
+    AtEOXact_GUC(true, session.guc_level);
+    catalog::restore_user(session.user);
+}
+
+void check(int rc, int expected, const char* what)
+{
+    if (rc != expected)
+        elog(ERROR, "cachequeue: %s failed: %s", what, SPI_result_code_string(rc));
+}
+
+uint64 run(const char* sql, int expected, int nargs, const Oid* types, const Datum* values,
+           const char* nulls)
+{
+    int rc = SPI_execute_with_args(sql, nargs, const_cast<Oid*>(types), const_cast<Datum*>(values),
+                                   nulls, false, 0);
+    check(rc, expected, sql);
+    return SPI_processed;
+}
+
+Datum get(uint64 row, int col, bool* isnull)
+{
+    bool null;
+    Datum value = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &null);
+    if (isnull)
+        *isnull = null;
+    return value;
+}
+
+} // namespace cq::spi
