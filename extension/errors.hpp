@@ -22,6 +22,8 @@ constexpr const char* undefined_object = "42704";
 constexpr const char* no_data_found = "P0002";
 constexpr const char* program_limit_exceeded = "54000";
 constexpr const char* internal_error = "XX000";
+// cachequeue's own: the lease token given is not the job's current lease.
+constexpr const char* lease_lost = "QL001";
 } // namespace sqlstate
 
 // A user-facing error: primary message, optional detail and hint, and its SQLSTATE.

@@ -1,0 +1,667 @@
+// The job queue's SQL functions.
+//
+// Every state change of a job is one UPDATE guarded by the job's current state, run through
+// SPI as the owner of the tables: a claim takes ready jobs with FOR UPDATE SKIP LOCKED and
+// gives each a fresh lease token; complete, fail and heartbeat change a job only while the
+// token they carry is still its lease (fencing), so a worker whose lease expired and whose job
+// was claimed again cannot overwrite the work of the worker that took over.
+#include "boundary.hpp"
+#include "queue_rules.hpp"
+#include "spi.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "common/pg_prng.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+}
+
+#include <string>
+
+using cq::Error;
+namespace rules = cq::queue;
+namespace state = cq::sqlstate;
+
+namespace {
+
+// Argument checks. They throw before any PostgreSQL resource is taken.
+
+[[noreturn]] void null_argument(const char* what)
+{
+    throw Error(state::null_value_not_allowed, std::string(what) + " must not be NULL");
+}
+
+text* queue_arg(FunctionCallInfo fcinfo, int n)
+{
+    if (PG_ARGISNULL(n))
+        null_argument("queue name");
+    text* name = PG_GETARG_TEXT_PP(n);
+    rules::check_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+    return name;
+}
+
+int64 job_arg(FunctionCallInfo fcinfo, int n)
+{
+    if (PG_ARGISNULL(n))
+        null_argument("job id");
+    return PG_GETARG_INT64(n);
+}
+
+pg_uuid_t* lease_arg(FunctionCallInfo fcinfo, int n)
+{
+    if (PG_ARGISNULL(n))
+        null_argument("lease");
+    return PG_GETARG_UUID_P(n);
+}
+
+// An interval as microseconds, months counted as 30 days (as interval comparison does).
+int64 interval_us(const Interval* span)
+{
+    __int128 total = static_cast<__int128>(span->month) * DAYS_PER_MONTH * USECS_PER_DAY +
+                     static_cast<__int128>(span->day) * USECS_PER_DAY + span->time;
+    if (total > PG_INT64_MAX)
+        return PG_INT64_MAX;
+    if (total < PG_INT64_MIN)
+        return PG_INT64_MIN;
+    return static_cast<int64>(total);
+}
+
+Jsonb* payload_arg(Datum value, const char* what)
+{
+    Jsonb* payload = DatumGetJsonbP(value);
+    if (!JB_ROOT_IS_OBJECT(payload) || JB_ROOT_IS_SCALAR(payload))
+        throw Error(state::invalid_parameter_value, std::string(what) + " must be a JSON object",
+                    {}, "Wrap other values in an object, such as {\"value\": 42}.");
+    return payload;
+}
+
+struct QueueRow {
+    int32 id;
+    int32 priority;
+    bool paused;
+};
+
+// The queue called name (SPI connected), or an undefined_object error.
+QueueRow find_queue(text* name)
+{
+    Oid type = TEXTOID;
+    Datum value = PointerGetDatum(name);
+    uint64 rows = cq::spi::run("SELECT id, priority, paused FROM cachequeue.queues"
+                               " WHERE name OPERATOR(pg_catalog.=) $1",
+                               SPI_OK_SELECT, 1, &type, &value);
+    if (rows == 0)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("queue \"%s\" does not exist", text_to_cstring(name)),
+                        errhint("Create it with cachequeue.queue_create().")));
+    return {DatumGetInt32(cq::spi::get(0, 1)), DatumGetInt32(cq::spi::get(0, 2)),
+            DatumGetBool(cq::spi::get(0, 3))};
+}
+
+// Wakes the listeners of a queue once this transaction commits. PostgreSQL folds identical
+// notifications of one transaction into one.
+void notify_queue(text* name)
+{
+    char channel[NAMEDATALEN];
+    snprintf(channel, sizeof channel, "cachequeue_%s", text_to_cstring(name));
+    Async_Notify(channel, nullptr);
+}
+
+// Why a fenced change of job id with lease found nothing to change: the job is missing
+// (no_data_found) or lease is not its current lease any more (lease_lost).
+[[noreturn]] void fencing_error(int64 id, pg_uuid_t* lease, const char* action)
+{
+    Oid types[1] = {INT8OID};
+    Datum values[1] = {Int64GetDatum(id)};
+    uint64 rows = cq::spi::run("SELECT status, worker"
+                               " FROM cachequeue.jobs WHERE id OPERATOR(pg_catalog.=) $1",
+                               SPI_OK_SELECT, 1, types, values);
+    (void)lease;
+    if (rows == 0)
+        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+                        errmsg("job %lld does not exist", static_cast<long long>(id)),
+                        errdetail("It may have been purged, or its queue dropped.")));
+    char* status = TextDatumGetCString(cq::spi::get(0, 1));
+    bool isnull;
+    Datum worker = cq::spi::get(0, 2, &isnull);
+    const char* holder = isnull ? "another worker" : TextDatumGetCString(worker);
+    if (strcmp(status, "running") == 0)
+        ereport(ERROR,
+                (errcode(MAKE_SQLSTATE('Q', 'L', '0', '0', '1')),
+                 errmsg("cannot %s job %lld: its lease was taken over", action,
+                        static_cast<long long>(id)),
+                 errdetail("The lease expired and the job was claimed again, by \"%s\".", holder),
+                 errhint("Stop working on the job; its current worker will finish it.")));
+    ereport(ERROR, (errcode(MAKE_SQLSTATE('Q', 'L', '0', '0', '1')),
+                    errmsg("cannot %s job %lld: the lease is no longer current", action,
+                           static_cast<long long>(id)),
+                    errdetail("The job is %s now.", status)));
+}
+
+// Handles expired leases as failed attempts: the job is queued again at once, or dead when
+// it has no attempts left. Only in the queues given (all when queue_ids is NULL).
+uint64 reap(Datum queue_ids, bool all_queues, TimestampTz now)
+{
+    Oid types[2] = {TIMESTAMPTZOID, INT4ARRAYOID};
+    Datum values[2] = {TimestampTzGetDatum(now), queue_ids};
+    char nulls[2] = {' ', all_queues ? 'n' : ' '};
+    return cq::spi::run(
+        "WITH expired AS (SELECT id FROM cachequeue.jobs WHERE status = 'running'"
+        " AND lease_expires_at OPERATOR(pg_catalog.<=) $1"
+        " AND ($2 IS NULL OR queue_id OPERATOR(pg_catalog.=) ANY ($2))"
+        " FOR UPDATE SKIP LOCKED)"
+        " UPDATE cachequeue.jobs j SET"
+        " status = CASE WHEN j.attempts OPERATOR(pg_catalog.>) q.max_retries"
+        "   THEN 'dead' ELSE 'queued' END,"
+        " run_at = $1, lease_expires_at = NULL,"
+        " finished_at = CASE WHEN j.attempts OPERATOR(pg_catalog.>) q.max_retries"
+        "   THEN $1 END,"
+        " last_error = 'lease expired',"
+        " errors = j.errors OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array("
+        "   pg_catalog.jsonb_build_object('attempt', j.attempts, 'error', 'lease expired',"
+        "   'at', $1, 'worker', j.worker))"
+        " FROM expired, cachequeue.queues q"
+        " WHERE j.id OPERATOR(pg_catalog.=) expired.id"
+        " AND q.id OPERATOR(pg_catalog.=) j.queue_id",
+        SPI_OK_UPDATE, 2, types, values, nulls);
+}
+
+// The queue name arguments of job_claim as ids of queues that may be claimed from.
+Datum claimable_queues(FunctionCallInfo fcinfo, int n)
+{
+    if (PG_ARGISNULL(n))
+        null_argument("queues");
+    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
+    if (ARR_NDIM(array) > 1)
+        throw Error(state::array_subscript_error, "queues must be a one-dimensional array");
+    Datum* names;
+    bool* nulls;
+    int count;
+    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &count);
+    if (count == 0)
+        throw Error(state::invalid_parameter_value, "queues must name at least one queue");
+    for (int i = 0; i < count; i++) {
+        if (nulls[i])
+            throw Error(state::null_value_not_allowed, "queues must not contain NULL");
+        text* name = DatumGetTextPP(names[i]);
+        rules::check_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+    }
+
+    // Unknown names are errors; paused queues are left out.
+    Oid type = TEXTARRAYOID;
+    Datum value = PointerGetDatum(array);
+    cq::spi::run("SELECT n.name, q.id, q.paused FROM pg_catalog.unnest($1) AS n(name)"
+                 " LEFT JOIN cachequeue.queues q ON q.name OPERATOR(pg_catalog.=) n.name",
+                 SPI_OK_SELECT, 1, &type, &value);
+    auto* ids = static_cast<Datum*>(palloc(sizeof(Datum) * SPI_processed));
+    int claimable = 0;
+    for (uint64 i = 0; i < SPI_processed; i++) {
+        bool isnull;
+        Datum id = cq::spi::get(i, 2, &isnull);
+        if (isnull)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                            errmsg("queue \"%s\" does not exist",
+                                   TextDatumGetCString(cq::spi::get(i, 1)))));
+        if (!DatumGetBool(cq::spi::get(i, 3)))
+            ids[claimable++] = id;
+    }
+    return PointerGetDatum(construct_array(ids, claimable, INT4OID, 4, true, TYPALIGN_INT));
+}
+
+} // namespace
+
+CQ_FUNCTION(queue_create)
+{
+    text* name = queue_arg(fcinfo, 0);
+    if (PG_ARGISNULL(1))
+        null_argument("max_retries");
+    if (PG_ARGISNULL(2))
+        null_argument("timeout");
+    if (PG_ARGISNULL(3))
+        null_argument("priority");
+    rules::check_max_retries(PG_GETARG_INT32(1));
+    rules::check_timeout(interval_us(PG_GETARG_INTERVAL_P(2)));
+
+    cq::spi::Session session = cq::spi::begin();
+    Oid types[4] = {TEXTOID, INT4OID, INTERVALOID, INT4OID};
+    Datum values[4] = {PointerGetDatum(name), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
+                       PG_GETARG_DATUM(3)};
+    cq::spi::run("INSERT INTO cachequeue.queues (name, max_retries, timeout, priority)"
+                 " VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE"
+                 " SET max_retries = excluded.max_retries, timeout = excluded.timeout,"
+                 " priority = excluded.priority",
+                 SPI_OK_INSERT, 4, types, values);
+    cq::spi::end(session);
+    PG_RETURN_VOID();
+}
+
+namespace {
+
+// queue_drop, queue_pause and queue_resume: one statement on the queue's row.
+void change_queue(FunctionCallInfo fcinfo, const char* sql, int expected)
+{
+    text* name = queue_arg(fcinfo, 0);
+    cq::spi::Session session = cq::spi::begin();
+    Oid type = TEXTOID;
+    Datum value = PointerGetDatum(name);
+    if (cq::spi::run(sql, expected, 1, &type, &value) == 0)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("queue \"%s\" does not exist", text_to_cstring(name))));
+    cq::spi::end(session);
+}
+
+} // namespace
+
+CQ_FUNCTION(queue_drop)
+{
+    change_queue(fcinfo, "DELETE FROM cachequeue.queues WHERE name OPERATOR(pg_catalog.=) $1",
+                 SPI_OK_DELETE);
+    PG_RETURN_VOID();
+}
+
+CQ_FUNCTION(queue_pause)
+{
+    change_queue(fcinfo,
+                 "UPDATE cachequeue.queues SET paused = true"
+                 " WHERE name OPERATOR(pg_catalog.=) $1",
+                 SPI_OK_UPDATE);
+    PG_RETURN_VOID();
+}
+
+CQ_FUNCTION(queue_resume)
+{
+    change_queue(fcinfo,
+                 "UPDATE cachequeue.queues SET paused = false"
+                 " WHERE name OPERATOR(pg_catalog.=) $1",
+                 SPI_OK_UPDATE);
+    PG_RETURN_VOID();
+}
+
+CQ_FUNCTION(job_enqueue)
+{
+    text* queue = queue_arg(fcinfo, 0);
+    if (PG_ARGISNULL(1))
+        null_argument("task");
+    text* task = PG_GETARG_TEXT_PP(1);
+    rules::check_task(VARDATA_ANY(task), VARSIZE_ANY_EXHDR(task));
+    if (PG_ARGISNULL(2))
+        null_argument("payload");
+    Jsonb* payload = payload_arg(PG_GETARG_DATUM(2), "payload");
+    bool has_key = !PG_ARGISNULL(5);
+    text* unique_key = has_key ? PG_GETARG_TEXT_PP(5) : nullptr;
+    if (has_key && VARSIZE_ANY_EXHDR(unique_key) == 0)
+        throw Error(state::invalid_parameter_value, "unique_key must not be empty", {},
+                    "Use NULL for a job without a unique key.");
+    TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+    cq::spi::Session session = cq::spi::begin();
+    QueueRow row = find_queue(queue);
+    Oid types[7] = {INT4OID, TEXTOID, JSONBOID, INT4OID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID};
+    Datum values[7] = {Int32GetDatum(row.id),
+                       PointerGetDatum(task),
+                       PointerGetDatum(payload),
+                       PG_ARGISNULL(3) ? Int32GetDatum(row.priority) : PG_GETARG_DATUM(3),
+                       PG_ARGISNULL(4) ? TimestampTzGetDatum(now) : PG_GETARG_DATUM(4),
+                       PointerGetDatum(unique_key),
+                       TimestampTzGetDatum(now)};
+    char nulls[7] = {' ', ' ', ' ', ' ', ' ', has_key ? ' ' : 'n', ' '};
+
+    // With a unique key held by an unfinished job, that job's id is the answer. The holder may
+    // finish between the insert and the look-up: then insert again.
+    int64 id = 0;
+    for (bool found = false; !found;) {
+        uint64 rows =
+            cq::spi::run("INSERT INTO cachequeue.jobs (queue_id, task, payload, priority, run_at,"
+                         " unique_key, enqueued_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                         " ON CONFLICT (queue_id, unique_key) WHERE unique_key IS NOT NULL"
+                         " AND status IN ('queued', 'running') DO NOTHING RETURNING id",
+                         SPI_OK_INSERT_RETURNING, 7, types, values, nulls);
+        if (rows == 0)
+            rows = cq::spi::run("SELECT id FROM cachequeue.jobs"
+                                " WHERE queue_id OPERATOR(pg_catalog.=) $1"
+                                " AND unique_key OPERATOR(pg_catalog.=) $6"
+                                " AND status IN ('queued', 'running')",
+                                SPI_OK_SELECT, 7, types, values, nulls);
+        if (rows > 0) {
+            id = DatumGetInt64(cq::spi::get(0, 1));
+            found = true;
+        }
+        CHECK_FOR_INTERRUPTS();
+    }
+    cq::spi::end(session);
+    notify_queue(queue);
+    PG_RETURN_INT64(id);
+}
+
+CQ_FUNCTION(job_enqueue_many)
+{
+    text* queue = queue_arg(fcinfo, 0);
+    if (PG_ARGISNULL(1))
+        null_argument("task");
+    text* task = PG_GETARG_TEXT_PP(1);
+    rules::check_task(VARDATA_ANY(task), VARSIZE_ANY_EXHDR(task));
+    if (PG_ARGISNULL(2))
+        null_argument("payloads");
+    ArrayType* array = PG_GETARG_ARRAYTYPE_P(2);
+    if (ARR_NDIM(array) > 1)
+        throw Error(state::array_subscript_error, "payloads must be a one-dimensional array");
+    Datum* payloads;
+    bool* payload_nulls;
+    int count;
+    deconstruct_array(array, JSONBOID, -1, false, TYPALIGN_INT, &payloads, &payload_nulls, &count);
+    for (int i = 0; i < count; i++) {
+        if (payload_nulls[i])
+            throw Error(state::null_value_not_allowed, "payloads must not contain NULL",
+                        "Element " + std::to_string(i + 1) + " is NULL.");
+        payload_arg(payloads[i], "each payload");
+    }
+    TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    cq::spi::Session session = cq::spi::begin();
+    QueueRow row = find_queue(queue);
+    Oid types[6] = {INT4OID, TEXTOID, JSONBARRAYOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+    Datum values[6] = {Int32GetDatum(row.id),
+                       PointerGetDatum(task),
+                       PointerGetDatum(array),
+                       PG_ARGISNULL(3) ? Int32GetDatum(row.priority) : PG_GETARG_DATUM(3),
+                       PG_ARGISNULL(4) ? TimestampTzGetDatum(now) : PG_GETARG_DATUM(4),
+                       TimestampTzGetDatum(now)};
+    uint64 rows = cq::spi::run(
+        "INSERT INTO cachequeue.jobs (queue_id, task, payload, priority, run_at, enqueued_at)"
+        " SELECT $1, $2, p.payload, $4, $5, $6"
+        " FROM pg_catalog.unnest($3) WITH ORDINALITY AS p(payload, n) ORDER BY p.n"
+        " RETURNING id",
+        SPI_OK_INSERT_RETURNING, 6, types, values);
+    for (uint64 i = 0; i < rows; i++) {
+        Datum id = cq::spi::get(i, 1);
+        bool isnull = false;
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
+    }
+    cq::spi::end(session);
+    if (rows > 0)
+        notify_queue(queue);
+    return (Datum)0;
+}
+
+CQ_FUNCTION(job_claim)
+{
+    if (PG_ARGISNULL(1))
+        null_argument("worker");
+    text* worker = PG_GETARG_TEXT_PP(1);
+    if (VARSIZE_ANY_EXHDR(worker) == 0)
+        throw Error(state::invalid_parameter_value, "worker must not be empty", {},
+                    "Name the worker, such as host:pid, so that a job shows who ran it.");
+    if (PG_ARGISNULL(2))
+        null_argument("batch_size");
+    int32 batch_size = PG_GETARG_INT32(2);
+    rules::check_batch_size(batch_size);
+    TimestampTz now = GetCurrentTimestamp();
+
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    cq::spi::Session session = cq::spi::begin();
+    Datum queue_ids = claimable_queues(fcinfo, 0);
+
+    // Expired leases first: their jobs are claimable again even where nothing runs job_reap.
+    reap(queue_ids, false, now);
+
+    Oid types[4] = {INT4ARRAYOID, TIMESTAMPTZOID, INT4OID, TEXTOID};
+    Datum values[4] = {queue_ids, TimestampTzGetDatum(now), Int32GetDatum(batch_size),
+                       PointerGetDatum(worker)};
+    uint64 rows = cq::spi::run(
+        "WITH picked AS (SELECT r.id FROM pg_catalog.unnest($1) AS q(id)"
+        "   CROSS JOIN LATERAL (SELECT j.id, j.priority, j.run_at FROM cachequeue.jobs j"
+        "     WHERE j.queue_id OPERATOR(pg_catalog.=) q.id AND j.status = 'queued'"
+        "     AND j.run_at OPERATOR(pg_catalog.<=) $2"
+        "     ORDER BY j.priority DESC, j.run_at, j.id LIMIT $3 FOR UPDATE SKIP LOCKED) r"
+        "   ORDER BY r.priority DESC, r.run_at, r.id LIMIT $3),"
+        " claimed AS (UPDATE cachequeue.jobs j SET status = 'running',"
+        "   attempts = j.attempts OPERATOR(pg_catalog.+) 1,"
+        "   lease = pg_catalog.gen_random_uuid(),"
+        "   lease_expires_at = $2 OPERATOR(pg_catalog.+) q.timeout,"
+        "   worker = $4, started_at = $2"
+        "   FROM picked, cachequeue.queues q"
+        "   WHERE j.id OPERATOR(pg_catalog.=) picked.id"
+        "   AND q.id OPERATOR(pg_catalog.=) j.queue_id"
+        "   RETURNING j.id, q.name, j.task, j.payload, j.attempts, j.lease,"
+        "   j.lease_expires_at, j.priority, j.run_at)"
+        " SELECT id, name, task, payload, attempts, lease, lease_expires_at FROM claimed"
+        " ORDER BY priority DESC, run_at, id",
+        SPI_OK_SELECT, 4, types, values);
+    for (uint64 i = 0; i < rows; i++) {
+        Datum row[7];
+        bool nulls[7] = {};
+        for (int col = 0; col < 7; col++)
+            row[col] = SPI_datumTransfer(cq::spi::get(i, col + 1),
+                                         TupleDescAttr(SPI_tuptable->tupdesc, col)->attbyval,
+                                         TupleDescAttr(SPI_tuptable->tupdesc, col)->attlen);
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+    }
+    cq::spi::end(session);
+    return (Datum)0;
+}
+
+CQ_FUNCTION(job_heartbeat)
+{
+    int64 id = job_arg(fcinfo, 0);
+    pg_uuid_t* lease = lease_arg(fcinfo, 1);
+    cq::spi::Session session = cq::spi::begin();
+    Oid types[3] = {INT8OID, UUIDOID, TIMESTAMPTZOID};
+    Datum values[3] = {Int64GetDatum(id), UUIDPGetDatum(lease),
+                       TimestampTzGetDatum(GetCurrentTimestamp())};
+    uint64 rows = cq::spi::run("UPDATE cachequeue.jobs j"
+                               " SET lease_expires_at = $3 OPERATOR(pg_catalog.+) q.timeout"
+                               " FROM cachequeue.queues q WHERE j.id OPERATOR(pg_catalog.=) $1"
+                               " AND j.lease OPERATOR(pg_catalog.=) $2 AND j.status = 'running'"
+                               " AND q.id OPERATOR(pg_catalog.=) j.queue_id"
+                               " RETURNING j.lease_expires_at",
+                               SPI_OK_UPDATE_RETURNING, 3, types, values);
+    if (rows == 0)
+        fencing_error(id, lease, "extend the lease of");
+    TimestampTz expires = DatumGetTimestampTz(cq::spi::get(0, 1));
+    cq::spi::end(session);
+    PG_RETURN_TIMESTAMPTZ(expires);
+}
+
+CQ_FUNCTION(job_complete)
+{
+    int64 id = job_arg(fcinfo, 0);
+    pg_uuid_t* lease = lease_arg(fcinfo, 1);
+    cq::spi::Session session = cq::spi::begin();
+    Oid types[4] = {INT8OID, UUIDOID, JSONBOID, TIMESTAMPTZOID};
+    Datum values[4] = {Int64GetDatum(id), UUIDPGetDatum(lease),
+                       PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2),
+                       TimestampTzGetDatum(GetCurrentTimestamp())};
+    char nulls[4] = {' ', ' ', PG_ARGISNULL(2) ? 'n' : ' ', ' '};
+    uint64 rows = cq::spi::run("UPDATE cachequeue.jobs SET status = 'succeeded', result = $3,"
+                               " finished_at = $4, lease_expires_at = NULL"
+                               " WHERE id OPERATOR(pg_catalog.=) $1"
+                               " AND lease OPERATOR(pg_catalog.=) $2 AND status = 'running'",
+                               SPI_OK_UPDATE, 4, types, values, nulls);
+    if (rows == 0)
+        fencing_error(id, lease, "complete");
+    cq::spi::end(session);
+    PG_RETURN_VOID();
+}
+
+CQ_FUNCTION(job_fail)
+{
+    int64 id = job_arg(fcinfo, 0);
+    pg_uuid_t* lease = lease_arg(fcinfo, 1);
+    if (PG_ARGISNULL(2))
+        null_argument("error");
+    bool has_delay = !PG_ARGISNULL(3);
+    int64 delay_us = has_delay ? interval_us(PG_GETARG_INTERVAL_P(3)) : 0;
+    if (has_delay)
+        rules::check_retry_in(delay_us);
+    TimestampTz now = GetCurrentTimestamp();
+
+    cq::spi::Session session = cq::spi::begin();
+    Oid types[2] = {INT8OID, UUIDOID};
+    Datum values[2] = {Int64GetDatum(id), UUIDPGetDatum(lease)};
+    uint64 rows =
+        cq::spi::run("SELECT j.attempts, q.max_retries FROM cachequeue.jobs j"
+                     " JOIN cachequeue.queues q ON q.id OPERATOR(pg_catalog.=) j.queue_id"
+                     " WHERE j.id OPERATOR(pg_catalog.=) $1"
+                     " AND j.lease OPERATOR(pg_catalog.=) $2 AND j.status = 'running'"
+                     " FOR UPDATE OF j",
+                     SPI_OK_SELECT, 2, types, values);
+    if (rows == 0)
+        fencing_error(id, lease, "fail");
+    int32 attempts = DatumGetInt32(cq::spi::get(0, 1));
+    int32 max_retries = DatumGetInt32(cq::spi::get(0, 2));
+    bool dead = attempts > max_retries;
+    if (!has_delay)
+        delay_us = static_cast<int64>(
+            rules::backoff_seconds(attempts, pg_prng_double(&pg_global_prng_state)) * 1e6);
+
+    Oid update_types[5] = {INT8OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID};
+    Datum update_values[5] = {Int64GetDatum(id), PG_GETARG_DATUM(2), TimestampTzGetDatum(now),
+                              TimestampTzGetDatum(now + delay_us), BoolGetDatum(dead)};
+    cq::spi::run("UPDATE cachequeue.jobs SET"
+                 " status = CASE WHEN $5 THEN 'dead' ELSE 'queued' END,"
+                 " run_at = CASE WHEN $5 THEN run_at ELSE $4 END,"
+                 " finished_at = CASE WHEN $5 THEN $3 END, lease_expires_at = NULL,"
+                 " last_error = $2,"
+                 " errors = errors OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array("
+                 "   pg_catalog.jsonb_build_object('attempt', attempts, 'error', $2,"
+                 "   'at', $3, 'worker', worker))"
+                 " WHERE id OPERATOR(pg_catalog.=) $1",
+                 SPI_OK_UPDATE, 5, update_types, update_values);
+    cq::spi::end(session);
+    PG_RETURN_TEXT_P(cstring_to_text(dead ? "dead" : "queued"));
+}
+
+namespace {
+
+// job_cancel and job_retry: a guarded change of one job; false when its state did not allow
+// it, no_data_found when there is no such job.
+bool change_job(int64 id, const char* sql)
+{
+    cq::spi::Session session = cq::spi::begin();
+    Oid types[2] = {INT8OID, TIMESTAMPTZOID};
+    Datum values[2] = {Int64GetDatum(id), TimestampTzGetDatum(GetCurrentTimestamp())};
+    bool changed = cq::spi::run(sql, SPI_OK_UPDATE, 2, types, values) > 0;
+    if (!changed &&
+        cq::spi::run("SELECT 1 FROM cachequeue.jobs WHERE id OPERATOR(pg_catalog.=) $1",
+                     SPI_OK_SELECT, 1, types, values) == 0)
+        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+                        errmsg("job %lld does not exist", static_cast<long long>(id))));
+    cq::spi::end(session);
+    return changed;
+}
+
+} // namespace
+
+CQ_FUNCTION(job_cancel)
+{
+    PG_RETURN_BOOL(change_job(job_arg(fcinfo, 0),
+                              "UPDATE cachequeue.jobs SET status = 'cancelled', finished_at = $2,"
+                              " lease_expires_at = NULL WHERE id OPERATOR(pg_catalog.=) $1"
+                              " AND status IN ('queued', 'running')"));
+}
+
+CQ_FUNCTION(job_retry)
+{
+    PG_RETURN_BOOL(change_job(job_arg(fcinfo, 0),
+                              "UPDATE cachequeue.jobs SET status = 'queued', attempts = 0,"
+                              " run_at = $2, finished_at = NULL"
+                              " WHERE id OPERATOR(pg_catalog.=) $1"
+                              " AND status IN ('dead', 'cancelled')"));
+}
+
+CQ_FUNCTION(job_reap)
+{
+    cq::spi::Session session = cq::spi::begin();
+    uint64 handled = reap((Datum)0, true, GetCurrentTimestamp());
+    cq::spi::end(session);
+    PG_RETURN_INT64(static_cast<int64>(handled));
+}
+
+CQ_FUNCTION(job_purge)
+{
+    if (PG_ARGISNULL(0))
+        null_argument("older_than");
+    if (interval_us(PG_GETARG_INTERVAL_P(0)) < 0)
+        throw Error(state::invalid_parameter_value, "older_than must not be negative");
+    cq::spi::Session session = cq::spi::begin();
+    Oid types[2] = {INTERVALOID, TIMESTAMPTZOID};
+    Datum values[2] = {PG_GETARG_DATUM(0), TimestampTzGetDatum(GetCurrentTimestamp())};
+    uint64 rows = cq::spi::run("DELETE FROM cachequeue.jobs"
+                               " WHERE status IN ('succeeded', 'dead', 'cancelled')"
+                               " AND finished_at OPERATOR(pg_catalog.<)"
+                               " ($2 OPERATOR(pg_catalog.-) $1)",
+                               SPI_OK_DELETE, 2, types, values);
+    cq::spi::end(session);
+    PG_RETURN_INT64(static_cast<int64>(rows));
+}
+
+namespace {
+
+// Runs a query whose result is the function's result set, row for row.
+void return_rows(FunctionCallInfo fcinfo, const char* sql, int nargs, Oid* types, Datum* values)
+{
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    cq::spi::Session session = cq::spi::begin();
+    uint64 rows = cq::spi::run(sql, SPI_OK_SELECT, nargs, types, values);
+    int natts = rsinfo->setDesc->natts;
+    auto* row = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
+    auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));
+    for (uint64 i = 0; i < rows; i++) {
+        for (int col = 0; col < natts; col++)
+            row[col] = cq::spi::get(i, col + 1, &nulls[col]);
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+    }
+    cq::spi::end(session);
+}
+
+} // namespace
+
+CQ_FUNCTION(queue_stats)
+{
+    Oid type = TIMESTAMPTZOID;
+    Datum now = TimestampTzGetDatum(GetCurrentTimestamp());
+    return_rows(fcinfo,
+                "SELECT q.name,"
+                " pg_catalog.count(j.id) FILTER (WHERE j.status = 'queued'"
+                "   AND j.run_at OPERATOR(pg_catalog.<=) $1),"
+                " pg_catalog.count(j.id) FILTER (WHERE j.status = 'queued'"
+                "   AND j.run_at OPERATOR(pg_catalog.>) $1),"
+                " pg_catalog.count(j.id) FILTER (WHERE j.status = 'running'),"
+                " pg_catalog.count(j.id) FILTER (WHERE j.status = 'succeeded'),"
+                " pg_catalog.count(j.id) FILTER (WHERE j.status = 'dead'),"
+                " pg_catalog.count(j.id) FILTER (WHERE j.status = 'cancelled'),"
+                " $1 OPERATOR(pg_catalog.-) pg_catalog.min(j.run_at) FILTER"
+                "   (WHERE j.status = 'queued' AND j.run_at OPERATOR(pg_catalog.<=) $1),"
+                " q.paused"
+                " FROM cachequeue.queues q"
+                " LEFT JOIN cachequeue.jobs j ON j.queue_id OPERATOR(pg_catalog.=) q.id"
+                " GROUP BY q.id ORDER BY q.name",
+                1, &type, &now);
+    return (Datum)0;
+}
+
+CQ_FUNCTION(job_status)
+{
+    Oid type = INT8OID;
+    Datum id = Int64GetDatum(job_arg(fcinfo, 0));
+    return_rows(fcinfo,
+                "SELECT j.id, q.name, j.task, j.status, j.attempts, q.max_retries, j.priority,"
+                " j.payload, j.result, j.last_error, j.errors, j.worker, j.run_at,"
+                " j.lease_expires_at, j.enqueued_at, j.started_at, j.finished_at"
+                " FROM cachequeue.jobs j JOIN cachequeue.queues q"
+                " ON q.id OPERATOR(pg_catalog.=) j.queue_id"
+                " WHERE j.id OPERATOR(pg_catalog.=) $1",
+                1, &type, &id);
+    return (Datum)0;
+}
