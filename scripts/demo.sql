@@ -53,3 +53,24 @@ SELECT * FROM cachequeue.cache_stats('demo');
 
 \echo '-- Dropping the demo cache'
 SELECT 'dropped' AS cache_drop FROM cachequeue.cache_drop('demo');
+
+\echo
+\echo '-- A job queue: create "demo_email", enqueue a job, claim it as a worker, complete it'
+SELECT cachequeue.queue_drop('demo_email')
+WHERE EXISTS (SELECT 1 FROM cachequeue.queues WHERE name = 'demo_email') \g /dev/null
+SELECT 'created' AS queue_create
+FROM cachequeue.queue_create('demo_email', max_retries => 3, timeout => '30 s', priority => 5);
+SELECT cachequeue.job_enqueue('demo_email', 'send_email', '{"to": "ana@example.org"}') AS id
+\gset
+SELECT :id AS enqueued_job;
+SELECT id, task, attempt, lease
+FROM cachequeue.job_claim(ARRAY['demo_email'], 'demo-worker') \gset claimed_
+SELECT :claimed_id AS claimed_job, :'claimed_task' AS task, :claimed_attempt AS attempt;
+
+\echo '-- Completing it needs the lease the claim returned'
+SELECT 'completed' AS job_complete
+FROM cachequeue.job_complete(:claimed_id, :'claimed_lease', '{"sent": true}');
+SELECT status, attempts, result FROM cachequeue.job_status(:id);
+SELECT queue, queued, running, succeeded, dead FROM cachequeue.queue_stats()
+WHERE queue = 'demo_email';
+SELECT 'dropped' AS queue_drop FROM cachequeue.queue_drop('demo_email');
