@@ -1,5 +1,6 @@
 // Module entry point: the magic block and start-up work of cachequeue.so.
 #include "catalog.hpp"
+#include "settings.hpp"
 
 extern "C" {
 #include "fmgr.h"
@@ -11,5 +12,6 @@ void _PG_init(void);
 void _PG_init(void)
 {
     cq::catalog::init();
+    cq::settings::define();
 }
 }

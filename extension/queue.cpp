@@ -7,6 +7,7 @@
 // was claimed again cannot overwrite the work of the worker that took over.
 #include "boundary.hpp"
 #include "queue_rules.hpp"
+#include "settings.hpp"
 #include "spi.hpp"
 
 extern "C" {
@@ -18,6 +19,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -405,6 +407,12 @@ CQ_FUNCTION(job_claim)
     int32 batch_size = PG_GETARG_INT32(2);
     rules::check_batch_size(batch_size);
     TimestampTz now = GetCurrentTimestamp();
+
+    // A claim lost in a crash only makes the job run again, as a dead worker's would: where
+    // the caller allows it, the claim does not wait for its commit to reach the disk.
+    if (!cq::settings::synchronous_claim)
+        (void)set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
+                                GUC_ACTION_LOCAL, true, 0, false);
 
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
