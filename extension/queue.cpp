@@ -96,9 +96,9 @@ QueueRow find_queue(text* name)
 {
     Oid type = TEXTOID;
     Datum value = PointerGetDatum(name);
-    uint64 rows = cq::spi::run("SELECT id, priority, paused FROM cachequeue.queues"
-                               " WHERE name OPERATOR(pg_catalog.=) $1",
-                               SPI_OK_SELECT, 1, &type, &value);
+    uint64 rows = cq::spi::run_saved("SELECT id, priority, paused FROM cachequeue.queues"
+                                     " WHERE name OPERATOR(pg_catalog.=) $1",
+                                     SPI_OK_SELECT, 1, &type, &value);
     if (rows == 0)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                         errmsg("queue \"%s\" does not exist", text_to_cstring(name)),
@@ -122,9 +122,9 @@ void notify_queue(text* name)
 {
     Oid types[1] = {INT8OID};
     Datum values[1] = {Int64GetDatum(id)};
-    uint64 rows = cq::spi::run("SELECT status, worker"
-                               " FROM cachequeue.jobs WHERE id OPERATOR(pg_catalog.=) $1",
-                               SPI_OK_SELECT, 1, types, values);
+    uint64 rows = cq::spi::run_saved("SELECT status, worker"
+                                     " FROM cachequeue.jobs WHERE id OPERATOR(pg_catalog.=) $1",
+                                     SPI_OK_SELECT, 1, types, values);
     (void)lease;
     if (rows == 0)
         ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
@@ -144,7 +144,7 @@ void notify_queue(text* name)
     ereport(ERROR, (errcode(MAKE_SQLSTATE('Q', 'L', '0', '0', '1')),
                     errmsg("cannot %s job %lld: the lease is no longer current", action,
                            static_cast<long long>(id)),
-                    errdetail("The job is %s now.", status)));
+                    errdetail("The job's status is now \"%s\".", status)));
 }
 
 // Handles expired leases as failed attempts: the job is queued again at once, or dead when
@@ -153,7 +153,7 @@ uint64 reap(TimestampTz now)
 {
     Oid type = TIMESTAMPTZOID;
     Datum value = TimestampTzGetDatum(now);
-    return cq::spi::run(
+    return cq::spi::run_saved(
         "WITH expired AS (SELECT id FROM cachequeue.jobs WHERE status = 'running'"
         " AND lease_expires_at OPERATOR(pg_catalog.<=) $1"
         " FOR UPDATE SKIP LOCKED)"
@@ -197,9 +197,9 @@ Datum claimable_queues(FunctionCallInfo fcinfo, int n)
     // Unknown names are errors; paused queues are left out.
     Oid type = TEXTARRAYOID;
     Datum value = PointerGetDatum(array);
-    cq::spi::run("SELECT n.name, q.id, q.paused FROM pg_catalog.unnest($1) AS n(name)"
-                 " LEFT JOIN cachequeue.queues q ON q.name OPERATOR(pg_catalog.=) n.name",
-                 SPI_OK_SELECT, 1, &type, &value);
+    cq::spi::run_saved("SELECT n.name, q.id, q.paused FROM pg_catalog.unnest($1) AS n(name)"
+                       " LEFT JOIN cachequeue.queues q ON q.name OPERATOR(pg_catalog.=) n.name",
+                       SPI_OK_SELECT, 1, &type, &value);
     auto* ids = static_cast<Datum*>(palloc(sizeof(Datum) * SPI_processed));
     int claimable = 0;
     for (uint64 i = 0; i < SPI_processed; i++) {
@@ -233,11 +233,11 @@ CQ_FUNCTION(queue_create)
     Oid types[4] = {TEXTOID, INT4OID, INTERVALOID, INT4OID};
     Datum values[4] = {PointerGetDatum(name), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
                        PG_GETARG_DATUM(3)};
-    cq::spi::run("INSERT INTO cachequeue.queues (name, max_retries, timeout, priority)"
-                 " VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE"
-                 " SET max_retries = excluded.max_retries, timeout = excluded.timeout,"
-                 " priority = excluded.priority",
-                 SPI_OK_INSERT, 4, types, values);
+    cq::spi::run_saved("INSERT INTO cachequeue.queues (name, max_retries, timeout, priority)"
+                       " VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE"
+                       " SET max_retries = excluded.max_retries, timeout = excluded.timeout,"
+                       " priority = excluded.priority",
+                       SPI_OK_INSERT, 4, types, values);
     cq::spi::end(session);
     PG_RETURN_VOID();
 }
@@ -251,7 +251,7 @@ void change_queue(FunctionCallInfo fcinfo, const char* sql, int expected)
     cq::spi::Session session = cq::spi::begin();
     Oid type = TEXTOID;
     Datum value = PointerGetDatum(name);
-    if (cq::spi::run(sql, expected, 1, &type, &value) == 0)
+    if (cq::spi::run_saved(sql, expected, 1, &type, &value) == 0)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                         errmsg("queue \"%s\" does not exist", text_to_cstring(name))));
     cq::spi::end(session);
@@ -317,18 +317,18 @@ CQ_FUNCTION(job_enqueue)
     // finish between the insert and the look-up: then insert again.
     int64 id = 0;
     for (bool found = false; !found;) {
-        uint64 rows =
-            cq::spi::run("INSERT INTO cachequeue.jobs (queue_id, task, payload, priority, run_at,"
-                         " unique_key, enqueued_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                         " ON CONFLICT (queue_id, unique_key) WHERE unique_key IS NOT NULL"
-                         " AND status IN ('queued', 'running') DO NOTHING RETURNING id",
-                         SPI_OK_INSERT_RETURNING, 7, types, values, nulls);
+        uint64 rows = cq::spi::run_saved(
+            "INSERT INTO cachequeue.jobs (queue_id, task, payload, priority, run_at,"
+            " unique_key, enqueued_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (queue_id, unique_key) WHERE unique_key IS NOT NULL"
+            " AND status IN ('queued', 'running') DO NOTHING RETURNING id",
+            SPI_OK_INSERT_RETURNING, 7, types, values, nulls);
         if (rows == 0)
-            rows = cq::spi::run("SELECT id FROM cachequeue.jobs"
-                                " WHERE queue_id OPERATOR(pg_catalog.=) $1"
-                                " AND unique_key OPERATOR(pg_catalog.=) $6"
-                                " AND status IN ('queued', 'running')",
-                                SPI_OK_SELECT, 7, types, values, nulls);
+            rows = cq::spi::run_saved("SELECT id FROM cachequeue.jobs"
+                                      " WHERE queue_id OPERATOR(pg_catalog.=) $1"
+                                      " AND unique_key OPERATOR(pg_catalog.=) $6"
+                                      " AND status IN ('queued', 'running')",
+                                      SPI_OK_SELECT, 7, types, values, nulls);
         if (rows > 0) {
             id = DatumGetInt64(cq::spi::get(0, 1));
             found = true;
@@ -375,7 +375,7 @@ CQ_FUNCTION(job_enqueue_many)
                        PG_ARGISNULL(3) ? Int32GetDatum(row.priority) : PG_GETARG_DATUM(3),
                        PG_ARGISNULL(4) ? TimestampTzGetDatum(now) : PG_GETARG_DATUM(4),
                        TimestampTzGetDatum(now)};
-    uint64 rows = cq::spi::run(
+    uint64 rows = cq::spi::run_saved(
         "INSERT INTO cachequeue.jobs (queue_id, task, payload, priority, run_at, enqueued_at)"
         " SELECT $1, $2, p.payload, $4, $5, $6"
         " FROM pg_catalog.unnest($3) WITH ORDINALITY AS p(payload, n) ORDER BY p.n"
@@ -429,7 +429,7 @@ CQ_FUNCTION(job_claim)
     Oid types[4] = {INT4ARRAYOID, TIMESTAMPTZOID, INT4OID, TEXTOID};
     Datum values[4] = {queue_ids, TimestampTzGetDatum(now), Int32GetDatum(batch_size),
                        PointerGetDatum(worker)};
-    uint64 rows = cq::spi::run(
+    uint64 rows = cq::spi::run_saved(
         "WITH picked AS (SELECT r.id FROM pg_catalog.unnest($1) AS q(id)"
         "   CROSS JOIN LATERAL (SELECT j.id, j.priority, j.run_at FROM cachequeue.jobs j"
         "     WHERE j.queue_id OPERATOR(pg_catalog.=) q.id AND j.status = 'queued'"
@@ -470,13 +470,14 @@ CQ_FUNCTION(job_heartbeat)
     Oid types[3] = {INT8OID, UUIDOID, TIMESTAMPTZOID};
     Datum values[3] = {Int64GetDatum(id), UUIDPGetDatum(lease),
                        TimestampTzGetDatum(GetCurrentTimestamp())};
-    uint64 rows = cq::spi::run("UPDATE cachequeue.jobs j"
-                               " SET lease_expires_at = $3 OPERATOR(pg_catalog.+) q.timeout"
-                               " FROM cachequeue.queues q WHERE j.id OPERATOR(pg_catalog.=) $1"
-                               " AND j.lease OPERATOR(pg_catalog.=) $2 AND j.status = 'running'"
-                               " AND q.id OPERATOR(pg_catalog.=) j.queue_id"
-                               " RETURNING j.lease_expires_at",
-                               SPI_OK_UPDATE_RETURNING, 3, types, values);
+    uint64 rows =
+        cq::spi::run_saved("UPDATE cachequeue.jobs j"
+                           " SET lease_expires_at = $3 OPERATOR(pg_catalog.+) q.timeout"
+                           " FROM cachequeue.queues q WHERE j.id OPERATOR(pg_catalog.=) $1"
+                           " AND j.lease OPERATOR(pg_catalog.=) $2 AND j.status = 'running'"
+                           " AND q.id OPERATOR(pg_catalog.=) j.queue_id"
+                           " RETURNING j.lease_expires_at",
+                           SPI_OK_UPDATE_RETURNING, 3, types, values);
     if (rows == 0)
         fencing_error(id, lease, "extend the lease of");
     TimestampTz expires = DatumGetTimestampTz(cq::spi::get(0, 1));
@@ -494,11 +495,12 @@ CQ_FUNCTION(job_complete)
                        PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2),
                        TimestampTzGetDatum(GetCurrentTimestamp())};
     char nulls[4] = {' ', ' ', PG_ARGISNULL(2) ? 'n' : ' ', ' '};
-    uint64 rows = cq::spi::run("UPDATE cachequeue.jobs SET status = 'succeeded', result = $3,"
-                               " finished_at = $4, lease_expires_at = NULL"
-                               " WHERE id OPERATOR(pg_catalog.=) $1"
-                               " AND lease OPERATOR(pg_catalog.=) $2 AND status = 'running'",
-                               SPI_OK_UPDATE, 4, types, values, nulls);
+    uint64 rows =
+        cq::spi::run_saved("UPDATE cachequeue.jobs SET status = 'succeeded', result = $3,"
+                           " finished_at = $4, lease_expires_at = NULL"
+                           " WHERE id OPERATOR(pg_catalog.=) $1"
+                           " AND lease OPERATOR(pg_catalog.=) $2 AND status = 'running'",
+                           SPI_OK_UPDATE, 4, types, values, nulls);
     if (rows == 0)
         fencing_error(id, lease, "complete");
     cq::spi::end(session);
@@ -521,12 +523,12 @@ CQ_FUNCTION(job_fail)
     Oid types[2] = {INT8OID, UUIDOID};
     Datum values[2] = {Int64GetDatum(id), UUIDPGetDatum(lease)};
     uint64 rows =
-        cq::spi::run("SELECT j.attempts, q.max_retries FROM cachequeue.jobs j"
-                     " JOIN cachequeue.queues q ON q.id OPERATOR(pg_catalog.=) j.queue_id"
-                     " WHERE j.id OPERATOR(pg_catalog.=) $1"
-                     " AND j.lease OPERATOR(pg_catalog.=) $2 AND j.status = 'running'"
-                     " FOR UPDATE OF j",
-                     SPI_OK_SELECT, 2, types, values);
+        cq::spi::run_saved("SELECT j.attempts, q.max_retries FROM cachequeue.jobs j"
+                           " JOIN cachequeue.queues q ON q.id OPERATOR(pg_catalog.=) j.queue_id"
+                           " WHERE j.id OPERATOR(pg_catalog.=) $1"
+                           " AND j.lease OPERATOR(pg_catalog.=) $2 AND j.status = 'running'"
+                           " FOR UPDATE OF j",
+                           SPI_OK_SELECT, 2, types, values);
     if (rows == 0)
         fencing_error(id, lease, "fail");
     int32 attempts = DatumGetInt32(cq::spi::get(0, 1));
@@ -539,16 +541,16 @@ CQ_FUNCTION(job_fail)
     Oid update_types[5] = {INT8OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID};
     Datum update_values[5] = {Int64GetDatum(id), PG_GETARG_DATUM(2), TimestampTzGetDatum(now),
                               TimestampTzGetDatum(now + delay_us), BoolGetDatum(dead)};
-    cq::spi::run("UPDATE cachequeue.jobs SET"
-                 " status = CASE WHEN $5 THEN 'dead' ELSE 'queued' END,"
-                 " run_at = CASE WHEN $5 THEN run_at ELSE $4 END,"
-                 " finished_at = CASE WHEN $5 THEN $3 END, lease_expires_at = NULL,"
-                 " last_error = $2,"
-                 " errors = errors OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array("
-                 "   pg_catalog.jsonb_build_object('attempt', attempts, 'error', $2,"
-                 "   'at', $3, 'worker', worker))"
-                 " WHERE id OPERATOR(pg_catalog.=) $1",
-                 SPI_OK_UPDATE, 5, update_types, update_values);
+    cq::spi::run_saved("UPDATE cachequeue.jobs SET"
+                       " status = CASE WHEN $5 THEN 'dead' ELSE 'queued' END,"
+                       " run_at = CASE WHEN $5 THEN run_at ELSE $4 END,"
+                       " finished_at = CASE WHEN $5 THEN $3 END, lease_expires_at = NULL,"
+                       " last_error = $2,"
+                       " errors = errors OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array("
+                       "   pg_catalog.jsonb_build_object('attempt', attempts, 'error', $2,"
+                       "   'at', $3, 'worker', worker))"
+                       " WHERE id OPERATOR(pg_catalog.=) $1",
+                       SPI_OK_UPDATE, 5, update_types, update_values);
     cq::spi::end(session);
     PG_RETURN_TEXT_P(cstring_to_text(dead ? "dead" : "queued"));
 }
@@ -562,10 +564,10 @@ bool change_job(int64 id, const char* sql)
     cq::spi::Session session = cq::spi::begin();
     Oid types[2] = {INT8OID, TIMESTAMPTZOID};
     Datum values[2] = {Int64GetDatum(id), TimestampTzGetDatum(GetCurrentTimestamp())};
-    bool changed = cq::spi::run(sql, SPI_OK_UPDATE, 2, types, values) > 0;
+    bool changed = cq::spi::run_saved(sql, SPI_OK_UPDATE, 2, types, values) > 0;
     if (!changed &&
-        cq::spi::run("SELECT 1 FROM cachequeue.jobs WHERE id OPERATOR(pg_catalog.=) $1",
-                     SPI_OK_SELECT, 1, types, values) == 0)
+        cq::spi::run_saved("SELECT 1 FROM cachequeue.jobs WHERE id OPERATOR(pg_catalog.=) $1",
+                           SPI_OK_SELECT, 1, types, values) == 0)
         ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
                         errmsg("job %lld does not exist", static_cast<long long>(id))));
     cq::spi::end(session);
@@ -608,11 +610,11 @@ CQ_FUNCTION(job_purge)
     cq::spi::Session session = cq::spi::begin();
     Oid types[2] = {INTERVALOID, TIMESTAMPTZOID};
     Datum values[2] = {PG_GETARG_DATUM(0), TimestampTzGetDatum(GetCurrentTimestamp())};
-    uint64 rows = cq::spi::run("DELETE FROM cachequeue.jobs"
-                               " WHERE status IN ('succeeded', 'dead', 'cancelled')"
-                               " AND finished_at OPERATOR(pg_catalog.<)"
-                               " ($2 OPERATOR(pg_catalog.-) $1)",
-                               SPI_OK_DELETE, 2, types, values);
+    uint64 rows = cq::spi::run_saved("DELETE FROM cachequeue.jobs"
+                                     " WHERE status IN ('succeeded', 'dead', 'cancelled')"
+                                     " AND finished_at OPERATOR(pg_catalog.<)"
+                                     " ($2 OPERATOR(pg_catalog.-) $1)",
+                                     SPI_OK_DELETE, 2, types, values);
     cq::spi::end(session);
     PG_RETURN_INT64(static_cast<int64>(rows));
 }
@@ -625,7 +627,7 @@ void return_rows(FunctionCallInfo fcinfo, const char* sql, int nargs, Oid* types
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     cq::spi::Session session = cq::spi::begin();
-    uint64 rows = cq::spi::run(sql, SPI_OK_SELECT, nargs, types, values);
+    uint64 rows = cq::spi::run_saved(sql, SPI_OK_SELECT, nargs, types, values);
     int natts = rsinfo->setDesc->natts;
     auto* row = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
     auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));

@@ -39,6 +39,35 @@ uint64 run(const char* sql, int expected, int nargs, const Oid* types, const Dat
     return SPI_processed;
 }
 
+uint64 run_saved(const char* sql, int expected, int nargs, const Oid* types, const Datum* values,
+                 const char* nulls)
+{
+    struct Saved {
+        const char* sql;
+        SPIPlanPtr plan;
+    };
+    static Saved saved[64];
+    static int count = 0;
+
+    SPIPlanPtr plan = nullptr;
+    for (int i = 0; i < count && plan == nullptr; i++)
+        if (saved[i].sql == sql)
+            plan = saved[i].plan;
+    if (plan == nullptr) {
+        if (count == lengthof(saved))
+            elog(ERROR, "cachequeue: too many saved statements");
+        plan = SPI_prepare(sql, nargs, const_cast<Oid*>(types));
+        if (plan == nullptr)
+            elog(ERROR, "cachequeue: could not prepare \"%s\": %s", sql,
+                 SPI_result_code_string(SPI_result));
+        SPI_keepplan(plan);
+        saved[count++] = {sql, plan};
+    }
+    int rc = SPI_execute_plan(plan, const_cast<Datum*>(values), nulls, false, 0);
+    check(rc, expected, sql);
+    return SPI_processed;
+}
+
 Datum get(uint64 row, int col, bool* isnull)
 {
     bool null;

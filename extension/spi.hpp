@@ -27,6 +27,11 @@ void check(int rc, int expected, const char* what);
 uint64 run(const char* sql, int expected, int nargs = 0, const Oid* types = nullptr,
            const Datum* values = nullptr, const char* nulls = nullptr);
 
+// The same for a statement whose text is a string literal: it is planned once per backend
+// and the plan kept (keyed by the literal's address).
+uint64 run_saved(const char* sql, int expected, int nargs = 0, const Oid* types = nullptr,
+                 const Datum* values = nullptr, const char* nulls = nullptr);
+
 // Column col (from 1) of result row n.
 Datum get(uint64 row, int col, bool* isnull = nullptr);
 
