@@ -85,6 +85,15 @@ Jsonb* payload_arg(Datum value, const char* what)
     return payload;
 }
 
+// The run_at argument n when given: a finite time (an infinite one would never run, or
+// break the age of the oldest job).
+void check_run_at(FunctionCallInfo fcinfo, int n)
+{
+    if (!PG_ARGISNULL(n) && TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(n)))
+        throw Error(state::invalid_parameter_value, "run_at must be a finite time", {},
+                    "Use NULL to run the job as soon as possible.");
+}
+
 struct QueueRow {
     int32 id;
     int32 priority;
@@ -137,12 +146,12 @@ void notify_queue(text* name)
     if (strcmp(status, "running") == 0)
         ereport(ERROR,
                 (errcode(MAKE_SQLSTATE('Q', 'L', '0', '0', '1')),
-                 errmsg("cannot %s job %lld: its lease was taken over", action,
+                 errmsg("cannot %s job %lld: the lease is not current", action,
                         static_cast<long long>(id)),
-                 errdetail("The lease expired and the job was claimed again, by \"%s\".", holder),
+                 errdetail("The job is running under another lease, held by \"%s\".", holder),
                  errhint("Stop working on the job; its current worker will finish it.")));
     ereport(ERROR, (errcode(MAKE_SQLSTATE('Q', 'L', '0', '0', '1')),
-                    errmsg("cannot %s job %lld: the lease is no longer current", action,
+                    errmsg("cannot %s job %lld: the lease is not current", action,
                            static_cast<long long>(id)),
                     errdetail("The job's status is now \"%s\".", status)));
 }
@@ -197,7 +206,8 @@ Datum claimable_queues(FunctionCallInfo fcinfo, int n)
     // Unknown names are errors; paused queues are left out.
     Oid type = TEXTARRAYOID;
     Datum value = PointerGetDatum(array);
-    cq::spi::run_saved("SELECT n.name, q.id, q.paused FROM pg_catalog.unnest($1) AS n(name)"
+    cq::spi::run_saved("SELECT DISTINCT n.name, q.id, q.paused"
+                       " FROM pg_catalog.unnest($1) AS n(name)"
                        " LEFT JOIN cachequeue.queues q ON q.name OPERATOR(pg_catalog.=) n.name",
                        SPI_OK_SELECT, 1, &type, &value);
     auto* ids = static_cast<Datum*>(palloc(sizeof(Datum) * SPI_processed));
@@ -299,6 +309,7 @@ CQ_FUNCTION(job_enqueue)
     if (has_key && VARSIZE_ANY_EXHDR(unique_key) == 0)
         throw Error(state::invalid_parameter_value, "unique_key must not be empty", {},
                     "Use NULL for a job without a unique key.");
+    check_run_at(fcinfo, 4);
     TimestampTz now = GetCurrentTransactionStartTimestamp();
 
     cq::spi::Session session = cq::spi::begin();
@@ -316,6 +327,7 @@ CQ_FUNCTION(job_enqueue)
     // With a unique key held by an unfinished job, that job's id is the answer. The holder may
     // finish between the insert and the look-up: then insert again.
     int64 id = 0;
+    bool inserted = false;
     for (bool found = false; !found;) {
         uint64 rows = cq::spi::run_saved(
             "INSERT INTO cachequeue.jobs (queue_id, task, payload, priority, run_at,"
@@ -323,6 +335,7 @@ CQ_FUNCTION(job_enqueue)
             " ON CONFLICT (queue_id, unique_key) WHERE unique_key IS NOT NULL"
             " AND status IN ('queued', 'running') DO NOTHING RETURNING id",
             SPI_OK_INSERT_RETURNING, 7, types, values, nulls);
+        inserted = rows > 0;
         if (rows == 0)
             rows = cq::spi::run_saved("SELECT id FROM cachequeue.jobs"
                                       " WHERE queue_id OPERATOR(pg_catalog.=) $1"
@@ -336,7 +349,8 @@ CQ_FUNCTION(job_enqueue)
         CHECK_FOR_INTERRUPTS();
     }
     cq::spi::end(session);
-    notify_queue(queue);
+    if (inserted)
+        notify_queue(queue);
     PG_RETURN_INT64(id);
 }
 
@@ -362,6 +376,7 @@ CQ_FUNCTION(job_enqueue_many)
                         "Element " + std::to_string(i + 1) + " is NULL.");
         payload_arg(payloads[i], "each payload");
     }
+    check_run_at(fcinfo, 4);
     TimestampTz now = GetCurrentTransactionStartTimestamp();
 
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
@@ -426,16 +441,23 @@ CQ_FUNCTION(job_claim)
         last_reap = now;
     }
 
-    Oid types[4] = {INT4ARRAYOID, TIMESTAMPTZOID, INT4OID, TEXTOID};
-    Datum values[4] = {queue_ids, TimestampTzGetDatum(now), Int32GetDatum(batch_size),
-                       PointerGetDatum(worker)};
+    // The best few jobs of each queue are the candidates; only those taken are locked, so
+    // that a claim hides nothing from other workers. The window leaves room for candidates
+    // that other workers are claiming at the same moment.
+    Oid types[5] = {INT4ARRAYOID, TIMESTAMPTZOID, INT4OID, TEXTOID, INT4OID};
+    Datum values[5] = {queue_ids, TimestampTzGetDatum(now), Int32GetDatum(batch_size),
+                       PointerGetDatum(worker), Int32GetDatum(batch_size * 2 + 16)};
     uint64 rows = cq::spi::run_saved(
-        "WITH picked AS (SELECT r.id FROM pg_catalog.unnest($1) AS q(id)"
+        "WITH candidates AS (SELECT r.id, r.priority, r.run_at"
+        "   FROM pg_catalog.unnest($1) AS q(id)"
         "   CROSS JOIN LATERAL (SELECT j.id, j.priority, j.run_at FROM cachequeue.jobs j"
         "     WHERE j.queue_id OPERATOR(pg_catalog.=) q.id AND j.status = 'queued'"
         "     AND j.run_at OPERATOR(pg_catalog.<=) $2"
-        "     ORDER BY j.priority DESC, j.run_at, j.id LIMIT $3 FOR UPDATE SKIP LOCKED) r"
-        "   ORDER BY r.priority DESC, r.run_at, r.id LIMIT $3),"
+        "     ORDER BY j.priority DESC, j.run_at, j.id LIMIT $5) r),"
+        " picked AS (SELECT j.id FROM cachequeue.jobs j"
+        "   JOIN candidates c ON c.id OPERATOR(pg_catalog.=) j.id"
+        "   WHERE j.status = 'queued' AND j.run_at OPERATOR(pg_catalog.<=) $2"
+        "   ORDER BY c.priority DESC, c.run_at, c.id LIMIT $3 FOR UPDATE OF j SKIP LOCKED),"
         " claimed AS (UPDATE cachequeue.jobs j SET status = 'running',"
         "   attempts = j.attempts OPERATOR(pg_catalog.+) 1,"
         "   lease = pg_catalog.gen_random_uuid(),"
@@ -448,7 +470,7 @@ CQ_FUNCTION(job_claim)
         "   j.lease_expires_at, j.priority, j.run_at)"
         " SELECT id, name, task, payload, attempts, lease, lease_expires_at FROM claimed"
         " ORDER BY priority DESC, run_at, id",
-        SPI_OK_SELECT, 4, types, values);
+        SPI_OK_SELECT, 5, types, values);
     for (uint64 i = 0; i < rows; i++) {
         Datum row[7];
         bool nulls[7] = {};
@@ -587,10 +609,14 @@ CQ_FUNCTION(job_cancel)
 CQ_FUNCTION(job_retry)
 {
     PG_RETURN_BOOL(change_job(job_arg(fcinfo, 0),
-                              "UPDATE cachequeue.jobs SET status = 'queued', attempts = 0,"
+                              "UPDATE cachequeue.jobs j SET status = 'queued', attempts = 0,"
                               " run_at = $2, finished_at = NULL"
-                              " WHERE id OPERATOR(pg_catalog.=) $1"
-                              " AND status IN ('dead', 'cancelled')"));
+                              " WHERE j.id OPERATOR(pg_catalog.=) $1"
+                              " AND j.status IN ('dead', 'cancelled')"
+                              " AND NOT EXISTS (SELECT 1 FROM cachequeue.jobs o"
+                              "   WHERE o.queue_id OPERATOR(pg_catalog.=) j.queue_id"
+                              "   AND o.unique_key OPERATOR(pg_catalog.=) j.unique_key"
+                              "   AND o.status IN ('queued', 'running'))"));
 }
 
 CQ_FUNCTION(job_reap)
@@ -605,16 +631,21 @@ CQ_FUNCTION(job_purge)
 {
     if (PG_ARGISNULL(0))
         null_argument("older_than");
-    if (interval_us(PG_GETARG_INTERVAL_P(0)) < 0)
+    int64 older_than = interval_us(PG_GETARG_INTERVAL_P(0));
+    if (older_than < 0)
         throw Error(state::invalid_parameter_value, "older_than must not be negative");
+    TimestampTz cutoff;
+    if (__builtin_sub_overflow(GetCurrentTimestamp(), older_than, &cutoff) ||
+        cutoff < MIN_TIMESTAMP)
+        PG_RETURN_INT64(0); // nothing finished that long ago
+
     cq::spi::Session session = cq::spi::begin();
-    Oid types[2] = {INTERVALOID, TIMESTAMPTZOID};
-    Datum values[2] = {PG_GETARG_DATUM(0), TimestampTzGetDatum(GetCurrentTimestamp())};
+    Oid type = TIMESTAMPTZOID;
+    Datum value = TimestampTzGetDatum(cutoff);
     uint64 rows = cq::spi::run_saved("DELETE FROM cachequeue.jobs"
                                      " WHERE status IN ('succeeded', 'dead', 'cancelled')"
-                                     " AND finished_at OPERATOR(pg_catalog.<)"
-                                     " ($2 OPERATOR(pg_catalog.-) $1)",
-                                     SPI_OK_DELETE, 2, types, values);
+                                     " AND finished_at OPERATOR(pg_catalog.<) $1",
+                                     SPI_OK_DELETE, 1, &type, &value);
     cq::spi::end(session);
     PG_RETURN_INT64(static_cast<int64>(rows));
 }

@@ -60,6 +60,10 @@ void check_retry_in(int64_t microseconds)
 {
     if (microseconds < 0)
         throw Error(sqlstate::invalid_parameter_value, "retry_in must not be negative");
+    if (microseconds > max_retry_in_us)
+        throw Error(sqlstate::invalid_parameter_value, "retry_in is too long",
+                    "The longest retry_in is ten years.",
+                    "Cancel the job with job_cancel instead.");
 }
 
 double backoff_seconds(int32_t attempt, double unit)

@@ -14,6 +14,8 @@ constexpr size_t max_name_bytes = 52;
 constexpr int32_t max_batch_size = 1000;
 // Longest queue timeout (lease), in microseconds: one day.
 constexpr int64_t max_timeout_us = int64_t(24) * 3600 * 1000000;
+// The longest retry_in a worker may ask for, in microseconds: ten years.
+constexpr int64_t max_retry_in_us = int64_t(3650) * 24 * 3600 * 1000000;
 // The longest delay before a retry, in seconds: one hour.
 constexpr double max_backoff_seconds = 3600;
 

@@ -45,6 +45,8 @@ TEST_CASE("queue settings and claim sizes are bounded", "[queue]")
     CHECK(sqlstate_of([] { check_batch_size(0); }) == "22023");
     CHECK(sqlstate_of([] { check_batch_size(max_batch_size + 1); }) == "22023");
     CHECK(sqlstate_of([] { check_retry_in(-1); }) == "22023");
+    CHECK(sqlstate_of([] { check_retry_in(max_retry_in_us); }).empty());
+    CHECK(sqlstate_of([] { check_retry_in(max_retry_in_us + 1); }) == "22023");
 }
 
 TEST_CASE("retries back off exponentially with jitter, up to an hour", "[queue]")
