@@ -182,6 +182,20 @@ uint64 reap(TimestampTz now)
         SPI_OK_UPDATE, 1, &type, &value);
 }
 
+// Copies the first rows of the last SPI result into the function's result set.
+void put_rows(FunctionCallInfo fcinfo, uint64 rows)
+{
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    int natts = rsinfo->setDesc->natts;
+    auto* row = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
+    auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));
+    for (uint64 i = 0; i < rows; i++) {
+        for (int col = 0; col < natts; col++)
+            row[col] = cq::spi::get(i, col + 1, &nulls[col]);
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+    }
+}
+
 // The queue name arguments of job_claim as ids of queues that may be claimed from.
 Datum claimable_queues(FunctionCallInfo fcinfo, int n)
 {
@@ -380,7 +394,6 @@ CQ_FUNCTION(job_enqueue_many)
     TimestampTz now = GetCurrentTransactionStartTimestamp();
 
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     cq::spi::Session session = cq::spi::begin();
     QueueRow row = find_queue(queue);
     Oid types[6] = {INT4OID, TEXTOID, JSONBARRAYOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
@@ -396,11 +409,7 @@ CQ_FUNCTION(job_enqueue_many)
         " FROM pg_catalog.unnest($3) WITH ORDINALITY AS p(payload, n) ORDER BY p.n"
         " RETURNING id",
         SPI_OK_INSERT_RETURNING, 6, types, values);
-    for (uint64 i = 0; i < rows; i++) {
-        Datum id = cq::spi::get(i, 1);
-        bool isnull = false;
-        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
-    }
+    put_rows(fcinfo, rows);
     cq::spi::end(session);
     if (rows > 0)
         notify_queue(queue);
@@ -428,7 +437,6 @@ CQ_FUNCTION(job_claim)
                                 GUC_ACTION_LOCAL, true, 0, false);
 
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     cq::spi::Session session = cq::spi::begin();
     Datum queue_ids = claimable_queues(fcinfo, 0);
 
@@ -471,15 +479,7 @@ CQ_FUNCTION(job_claim)
         " SELECT id, name, task, payload, attempts, lease, lease_expires_at FROM claimed"
         " ORDER BY priority DESC, run_at, id",
         SPI_OK_SELECT, 5, types, values);
-    for (uint64 i = 0; i < rows; i++) {
-        Datum row[7];
-        bool nulls[7] = {};
-        for (int col = 0; col < 7; col++)
-            row[col] = SPI_datumTransfer(cq::spi::get(i, col + 1),
-                                         TupleDescAttr(SPI_tuptable->tupdesc, col)->attbyval,
-                                         TupleDescAttr(SPI_tuptable->tupdesc, col)->attlen);
-        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
-    }
+    put_rows(fcinfo, rows);
     cq::spi::end(session);
     return (Datum)0;
 }
@@ -656,17 +656,8 @@ namespace {
 void return_rows(FunctionCallInfo fcinfo, const char* sql, int nargs, Oid* types, Datum* values)
 {
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     cq::spi::Session session = cq::spi::begin();
-    uint64 rows = cq::spi::run_saved(sql, SPI_OK_SELECT, nargs, types, values);
-    int natts = rsinfo->setDesc->natts;
-    auto* row = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
-    auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));
-    for (uint64 i = 0; i < rows; i++) {
-        for (int col = 0; col < natts; col++)
-            row[col] = cq::spi::get(i, col + 1, &nulls[col]);
-        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
-    }
+    put_rows(fcinfo, cq::spi::run_saved(sql, SPI_OK_SELECT, nargs, types, values));
     cq::spi::end(session);
 }
 
