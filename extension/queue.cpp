@@ -416,6 +416,38 @@ CQ_FUNCTION(job_enqueue_many)
     return (Datum)0;
 }
 
+namespace {
+
+// The claim: $1 the queue (or queues), $2 now, $3 batch_size, $4 the worker. It leases the
+// jobs that the "picked" part chose and returns them in claim order.
+#define CLAIM_LEASES                                                                              \
+    " claimed AS (UPDATE cachequeue.jobs j SET status = 'running',"                               \
+    "   attempts = j.attempts OPERATOR(pg_catalog.+) 1,"                                          \
+    "   lease = pg_catalog.gen_random_uuid(),"                                                    \
+    "   lease_expires_at = $2 OPERATOR(pg_catalog.+) q.timeout,"                                  \
+    "   worker = $4, started_at = $2"                                                             \
+    "   FROM picked, cachequeue.queues q"                                                         \
+    "   WHERE j.id OPERATOR(pg_catalog.=) picked.id"                                              \
+    "   AND q.id OPERATOR(pg_catalog.=) j.queue_id"                                               \
+    "   RETURNING j.id, q.name, j.task, j.payload, j.attempts, j.lease,"                          \
+    "   j.lease_expires_at, j.priority, j.run_at)"                                                \
+    " SELECT id, name, task, payload, attempts, lease, lease_expires_at FROM claimed"             \
+    " ORDER BY priority DESC, run_at, id"
+
+const char* const claim_from_one_sql =
+    "WITH picked AS (SELECT j.id FROM cachequeue.jobs j"
+    "   WHERE j.queue_id OPERATOR(pg_catalog.=) $1 AND j.status = 'queued'"
+    "   AND j.run_at OPERATOR(pg_catalog.<=) $2"
+    "   ORDER BY j.priority DESC, j.run_at, j.id LIMIT $3 FOR UPDATE SKIP LOCKED)," CLAIM_LEASES;
+
+const char* const claim_from_many_sql =
+    "WITH picked AS (SELECT j.id FROM cachequeue.jobs j"
+    "   WHERE j.queue_id OPERATOR(pg_catalog.=) ANY ($1) AND j.status = 'queued'"
+    "   AND j.run_at OPERATOR(pg_catalog.<=) $2"
+    "   ORDER BY j.priority DESC, j.run_at, j.id LIMIT $3 FOR UPDATE SKIP LOCKED)," CLAIM_LEASES;
+
+} // namespace
+
 CQ_FUNCTION(job_claim)
 {
     if (PG_ARGISNULL(1))
@@ -449,36 +481,24 @@ CQ_FUNCTION(job_claim)
         last_reap = now;
     }
 
-    // The best few jobs of each queue are the candidates; only those taken are locked, so
-    // that a claim hides nothing from other workers. The window leaves room for candidates
-    // that other workers are claiming at the same moment.
-    Oid types[5] = {INT4ARRAYOID, TIMESTAMPTZOID, INT4OID, TEXTOID, INT4OID};
-    Datum values[5] = {queue_ids, TimestampTzGetDatum(now), Int32GetDatum(batch_size),
-                       PointerGetDatum(worker), Int32GetDatum(batch_size * 2 + 16)};
-    uint64 rows = cq::spi::run_saved(
-        "WITH candidates AS (SELECT r.id, r.priority, r.run_at"
-        "   FROM pg_catalog.unnest($1) AS q(id)"
-        "   CROSS JOIN LATERAL (SELECT j.id, j.priority, j.run_at FROM cachequeue.jobs j"
-        "     WHERE j.queue_id OPERATOR(pg_catalog.=) q.id AND j.status = 'queued'"
-        "     AND j.run_at OPERATOR(pg_catalog.<=) $2"
-        "     ORDER BY j.priority DESC, j.run_at, j.id LIMIT $5) r),"
-        " picked AS (SELECT j.id FROM cachequeue.jobs j"
-        "   JOIN candidates c ON c.id OPERATOR(pg_catalog.=) j.id"
-        "   WHERE j.status = 'queued' AND j.run_at OPERATOR(pg_catalog.<=) $2"
-        "   ORDER BY c.priority DESC, c.run_at, c.id LIMIT $3 FOR UPDATE OF j SKIP LOCKED),"
-        " claimed AS (UPDATE cachequeue.jobs j SET status = 'running',"
-        "   attempts = j.attempts OPERATOR(pg_catalog.+) 1,"
-        "   lease = pg_catalog.gen_random_uuid(),"
-        "   lease_expires_at = $2 OPERATOR(pg_catalog.+) q.timeout,"
-        "   worker = $4, started_at = $2"
-        "   FROM picked, cachequeue.queues q"
-        "   WHERE j.id OPERATOR(pg_catalog.=) picked.id"
-        "   AND q.id OPERATOR(pg_catalog.=) j.queue_id"
-        "   RETURNING j.id, q.name, j.task, j.payload, j.attempts, j.lease,"
-        "   j.lease_expires_at, j.priority, j.run_at)"
-        " SELECT id, name, task, payload, attempts, lease, lease_expires_at FROM claimed"
-        " ORDER BY priority DESC, run_at, id",
-        SPI_OK_SELECT, 5, types, values);
+    // One queue: its ready index gives the jobs in claim order, and the scan stops after
+    // batch_size rows it could lock. Several queues: the due jobs of all are sorted first.
+    // Rows that other workers are claiming are skipped, never waited for.
+    ArrayType* ids = DatumGetArrayTypeP(queue_ids);
+    int nqueues = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids));
+    uint64 rows = 0;
+    if (nqueues == 1) {
+        Oid types[4] = {INT4OID, TIMESTAMPTZOID, INT4OID, TEXTOID};
+        Datum values[4] = {Int32GetDatum(reinterpret_cast<int32*>(ARR_DATA_PTR(ids))[0]),
+                           TimestampTzGetDatum(now), Int32GetDatum(batch_size),
+                           PointerGetDatum(worker)};
+        rows = cq::spi::run_saved(claim_from_one_sql, SPI_OK_SELECT, 4, types, values);
+    } else if (nqueues > 1) {
+        Oid types[4] = {INT4ARRAYOID, TIMESTAMPTZOID, INT4OID, TEXTOID};
+        Datum values[4] = {queue_ids, TimestampTzGetDatum(now), Int32GetDatum(batch_size),
+                           PointerGetDatum(worker)};
+        rows = cq::spi::run_saved(claim_from_many_sql, SPI_OK_SELECT, 4, types, values);
+    }
     put_rows(fcinfo, rows);
     cq::spi::end(session);
     return (Datum)0;
