@@ -32,7 +32,7 @@ extension/%.o: extension/*.hpp
 # Catch2 unit tests of the code that needs no server.
 UNIT_SRCS = $(wildcard test/unit/*.cpp)
 UNIT_LIB_SRCS = $(shell grep -l 'cq-no-postgres' extension/*.cpp)
-test/unit/unit_tests: $(UNIT_SRCS) $(UNIT_LIB_SRCS) extension/*.hpp
+test/unit/unit_tests: $(UNIT_SRCS) $(UNIT_LIB_SRCS) extension/*.hpp test/unit/*.hpp
 	$(CXX) -std=c++17 -O1 -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Iextension \
 		-o $@ $(UNIT_SRCS) $(UNIT_LIB_SRCS) -lCatch2WithMain
 

@@ -44,6 +44,7 @@ extern "C" {
 #include <cmath>
 
 using cq::Error;
+using cq::null_argument;
 using cq::catalog::CacheInfo;
 using cq::entries::Entries;
 using cq::entries::Found;
@@ -56,11 +57,6 @@ namespace {
 constexpr int32 cull_lock_class = 0x63717565; // "cque"
 
 // Argument checks. They throw before any PostgreSQL resource is taken.
-
-[[noreturn]] void null_argument(const char* what)
-{
-    throw Error(state::null_value_not_allowed, std::string(what) + " must not be NULL");
-}
 
 CacheInfo* cache_arg(FunctionCallInfo fcinfo, int n)
 {

@@ -45,4 +45,10 @@ private:
     std::string hint_;
 };
 
+// The error for an argument that must not be NULL ("<what> must not be NULL").
+[[noreturn]] inline void null_argument(const char* what)
+{
+    throw Error(sqlstate::null_value_not_allowed, std::string(what) + " must not be NULL");
+}
+
 } // namespace cq

@@ -29,17 +29,13 @@ extern "C" {
 #include <string>
 
 using cq::Error;
+using cq::null_argument;
 namespace rules = cq::queue;
 namespace state = cq::sqlstate;
 
 namespace {
 
 // Argument checks. They throw before any PostgreSQL resource is taken.
-
-[[noreturn]] void null_argument(const char* what)
-{
-    throw Error(state::null_value_not_allowed, std::string(what) + " must not be NULL");
-}
 
 text* queue_arg(FunctionCallInfo fcinfo, int n)
 {
@@ -48,6 +44,15 @@ text* queue_arg(FunctionCallInfo fcinfo, int n)
     text* name = PG_GETARG_TEXT_PP(n);
     rules::check_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
     return name;
+}
+
+text* task_arg(FunctionCallInfo fcinfo, int n)
+{
+    if (PG_ARGISNULL(n))
+        null_argument("task");
+    text* task = PG_GETARG_TEXT_PP(n);
+    rules::check_task(VARDATA_ANY(task), VARSIZE_ANY_EXHDR(task));
+    return task;
 }
 
 int64 job_arg(FunctionCallInfo fcinfo, int n)
@@ -311,10 +316,7 @@ CQ_FUNCTION(queue_resume)
 CQ_FUNCTION(job_enqueue)
 {
     text* queue = queue_arg(fcinfo, 0);
-    if (PG_ARGISNULL(1))
-        null_argument("task");
-    text* task = PG_GETARG_TEXT_PP(1);
-    rules::check_task(VARDATA_ANY(task), VARSIZE_ANY_EXHDR(task));
+    text* task = task_arg(fcinfo, 1);
     if (PG_ARGISNULL(2))
         null_argument("payload");
     Jsonb* payload = payload_arg(PG_GETARG_DATUM(2), "payload");
@@ -371,10 +373,7 @@ CQ_FUNCTION(job_enqueue)
 CQ_FUNCTION(job_enqueue_many)
 {
     text* queue = queue_arg(fcinfo, 0);
-    if (PG_ARGISNULL(1))
-        null_argument("task");
-    text* task = PG_GETARG_TEXT_PP(1);
-    rules::check_task(VARDATA_ANY(task), VARSIZE_ANY_EXHDR(task));
+    text* task = task_arg(fcinfo, 1);
     if (PG_ARGISNULL(2))
         null_argument("payloads");
     ArrayType* array = PG_GETARG_ARRAYTYPE_P(2);

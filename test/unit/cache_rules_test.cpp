@@ -8,22 +8,12 @@
 
 #include "cache_rules.hpp"
 #include "errors.hpp"
+#include "sqlstate.hpp"
 
 using namespace cq::cache;
+using cq::test::sqlstate_of;
 
 namespace {
-
-// The SQLSTATE of the cq::Error that fn throws, or "" when it throws none.
-template <typename Fn>
-std::string sqlstate_of(Fn&& fn)
-{
-    try {
-        fn();
-    } catch (const cq::Error& e) {
-        return e.code();
-    }
-    return "";
-}
 
 int64_t parse(const std::string& text)
 {

@@ -4,24 +4,11 @@
 #include <string>
 
 #include "errors.hpp"
+#include "sqlstate.hpp"
 #include "queue_rules.hpp"
 
 using namespace cq::queue;
-
-namespace {
-
-template <typename Fn>
-std::string sqlstate_of(Fn&& fn)
-{
-    try {
-        fn();
-    } catch (const cq::Error& e) {
-        return e.code();
-    }
-    return "";
-}
-
-} // namespace
+using cq::test::sqlstate_of;
 
 TEST_CASE("queue names fit a notification channel", "[queue]")
 {
