@@ -436,7 +436,7 @@ BEGIN
         SELECT array_agg(c.id), array_agg(c.lease) INTO ids, leases
             FROM cachequeue.job_claim(ARRAY['bench'], 'churn', 1000) AS c;
         COMMIT;
-        PERFORM count(cachequeue.job_complete(i, l)) FROM unnest(ids, leases) AS t(i, l);
+        PERFORM cachequeue.job_complete_many(ids, leases);
         COMMIT;
     END LOOP;
 END

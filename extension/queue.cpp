@@ -548,6 +548,73 @@ CQ_FUNCTION(job_complete)
     PG_RETURN_VOID();
 }
 
+namespace {
+
+// The elements of a one-dimensional array argument without NULLs (their count in *count).
+Datum* elements_arg(FunctionCallInfo fcinfo, int n, const char* what, Oid type, int* count)
+{
+    if (PG_ARGISNULL(n))
+        null_argument(what);
+    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
+    if (ARR_NDIM(array) > 1)
+        throw Error(state::array_subscript_error,
+                    std::string(what) + " must be a one-dimensional array");
+    int16 typlen;
+    bool typbyval;
+    char typalign;
+    get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+    Datum* values;
+    bool* nulls;
+    deconstruct_array(array, type, typlen, typbyval, typalign, &values, &nulls, count);
+    for (int i = 0; i < *count; i++)
+        if (nulls[i])
+            throw Error(state::null_value_not_allowed,
+                        std::string(what) + " must not contain NULL");
+    return values;
+}
+
+} // namespace
+
+CQ_FUNCTION(job_complete_many)
+{
+    int count, leases, results = 0;
+    elements_arg(fcinfo, 0, "ids", INT8OID, &count);
+    elements_arg(fcinfo, 1, "leases", UUIDOID, &leases);
+    if (!PG_ARGISNULL(2)) {
+        ArrayType* array = PG_GETARG_ARRAYTYPE_P(2);
+        if (ARR_NDIM(array) > 1)
+            throw Error(state::array_subscript_error, "results must be a one-dimensional array");
+        results = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+    }
+    if (leases != count || (!PG_ARGISNULL(2) && results != count))
+        throw Error(state::array_subscript_error,
+                    "ids, leases and results must have the same length",
+                    std::to_string(count) + " ids, " + std::to_string(leases) + " leases" +
+                        (PG_ARGISNULL(2) ? "." : ", " + std::to_string(results) + " results."));
+
+    // One statement completes every job still leased with the token given; the ids it did
+    // not complete come back, so that the worker knows which results were not recorded.
+    cq::spi::Session session = cq::spi::begin();
+    Oid types[4] = {INT8ARRAYOID, UUIDARRAYOID, JSONBARRAYOID, TIMESTAMPTZOID};
+    Datum values[4] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1),
+                       PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2),
+                       TimestampTzGetDatum(GetCurrentTimestamp())};
+    char nulls[4] = {' ', ' ', PG_ARGISNULL(2) ? 'n' : ' ', ' '};
+    cq::spi::run_saved(
+        "WITH batch AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1),"
+        "   pg_catalog.unnest($2), pg_catalog.unnest($3)) AS b(id, lease, result)),"
+        " done AS (UPDATE cachequeue.jobs j SET status = 'succeeded', result = b.result,"
+        "   finished_at = $4, lease_expires_at = NULL FROM batch b"
+        "   WHERE j.id OPERATOR(pg_catalog.=) b.id AND j.lease OPERATOR(pg_catalog.=) b.lease"
+        "   AND j.status = 'running' RETURNING j.id)"
+        " SELECT COALESCE(pg_catalog.array_agg(DISTINCT b.id), '{}') FROM batch b"
+        " WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.id OPERATOR(pg_catalog.=) b.id)",
+        SPI_OK_SELECT, 4, types, values, nulls);
+    Datum missed = SPI_datumTransfer(cq::spi::get(0, 1), false, -1);
+    cq::spi::end(session);
+    PG_RETURN_DATUM(missed);
+}
+
 CQ_FUNCTION(job_fail)
 {
     int64 id = job_arg(fcinfo, 0);

@@ -308,6 +308,13 @@ AS 'MODULE_PATHNAME', 'job_complete';
 COMMENT ON FUNCTION cachequeue.job_complete(bigint, uuid, jsonb) IS
     'Marks a job succeeded with its result; fails unless lease is the current one';
 
+CREATE FUNCTION cachequeue.job_complete_many(ids bigint[], leases uuid[],
+    results jsonb[] DEFAULT NULL)
+RETURNS bigint[] LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'job_complete_many';
+COMMENT ON FUNCTION cachequeue.job_complete_many(bigint[], uuid[], jsonb[]) IS
+    'Completes a batch of jobs in one statement; returns the ids whose lease was not current';
+
 CREATE FUNCTION cachequeue.job_fail(id bigint, lease uuid, error text,
     retry_in interval DEFAULT NULL)
 RETURNS text LANGUAGE c VOLATILE PARALLEL UNSAFE
@@ -399,6 +406,7 @@ GRANT EXECUTE ON FUNCTION
     cachequeue.job_claim(text[], text, integer),
     cachequeue.job_heartbeat(bigint, uuid),
     cachequeue.job_complete(bigint, uuid, jsonb),
+    cachequeue.job_complete_many(bigint[], uuid[], jsonb[]),
     cachequeue.job_fail(bigint, uuid, text, interval),
     cachequeue.job_reap(),
     cachequeue.job_status(bigint),
