@@ -74,19 +74,10 @@ for name in $only; do
 done
 
 work=$(mktemp -d /tmp/cqqbench.XXXXXX)
-cluster="$work/cluster"
-started=0
+# shellcheck source=bench/lib.sh
+source "$bench/lib.sh"
 holder_fd=
 holder_pid=
-
-# Runs a PostgreSQL server program, as the postgres OS user when we are root.
-pg_run() {
-    if ((EUID == 0)); then
-        runuser -u postgres -- "$@"
-    else
-        "$@"
-    fi
-}
 
 cleanup() {
     local rc=$?
@@ -95,16 +86,7 @@ cleanup() {
         exec {holder_fd}>&-
         wait "$holder_pid" 2>/dev/null || true
     fi
-    if ((started)); then
-        pg_run "$bindir/pg_ctl" -D "$cluster/data" -m fast -w stop >/dev/null 2>&1 || true
-    elif ((reuse)) && [[ -n "${PGHOST:-}" ]]; then
-        "$bindir/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 ||
-            true
-    fi
-    if ((rc != 0)) && [[ -f "$cluster/log/postgresql.log" ]]; then
-        echo "--- last lines of the server log ---" >&2
-        tail -n 20 "$cluster/log/postgresql.log" >&2 || true
-    fi
+    bench_stop "$rc"
     rm -rf "$work"
     exit "$rc"
 }
@@ -112,37 +94,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-start_cluster() {
-    local owner=()
-    ((EUID == 0)) && owner=(-o postgres -g postgres)
-    chmod 755 "$work"
-    install -d "${owner[@]}" -m 700 "$cluster" "$cluster/data" "$cluster/sock" "$cluster/log"
-    pg_run "$bindir/initdb" --no-sync -A trust -U postgres -D "$cluster/data" \
-        >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log" >&2; die "initdb failed"; }
-    pg_run tee -a "$cluster/data/postgresql.conf" >/dev/null <<EOF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$cluster/sock'
-shared_buffers = 512MB
-max_connections = 20
-EOF
-    started=1
-    pg_run "$bindir/pg_ctl" -D "$cluster/data" -l "$cluster/log/postgresql.log" -w -t 60 \
-        start >/dev/null || die "the server did not start"
-    export PGHOST="$cluster/sock" PGPORT=$port PGUSER=postgres
-}
 
-if ((reuse)); then
-    [[ -n "${PGHOST:-}" && -n "${PGPORT:-}" ]] || die "--reuse needs PGHOST and PGPORT"
-    export PGUSER=${PGUSER:-postgres}
-else
-    start_cluster
-fi
-export PGDATABASE=$db
-
-sql() {
-    "$bindir/psql" -X -q -v ON_ERROR_STOP=1 "$@"
-}
+bench_connect
 # value QUERY: the single value a query returns.
 value() {
     sql -Atc "$1"
@@ -225,23 +178,6 @@ declare -A tps=() jobs=() dead=() size_end=() size=() done_jobs=()
 failed=0
 notes=()
 
-# 1-client passes can be pinned: the postmaster is set to CPU 0 while they run, so that the
-# backend it forks shares that CPU with pgbench (see the cache benchmark and bench/README.md).
-pm_pid=
-pm_mask=
-# pin_server on|off
-pin_server() {
-    ((pin)) || return 0
-    if [[ -z "$pm_pid" ]]; then
-        pm_pid=$(head -n 1 "$cluster/data/postmaster.pid")
-        pm_mask=$(taskset -p "$pm_pid" | sed 's/.*: //')
-    fi
-    if [[ "$1" == on ]]; then
-        taskset -p -c 0 "$pm_pid" >/dev/null
-    else
-        taskset -p "$pm_mask" "$pm_pid" >/dev/null
-    fi
-}
 
 # pgbench_run OUT SCRIPT CLIENTS SECONDS: one pass; a 1-client pass is pinned (BENCH_PIN).
 pgbench_run() {
