@@ -1,9 +1,9 @@
 // The cache's SQL functions.
 //
 // Reads (get, get_many, has_key, ttl) probe the cache table's primary key directly, without
-// the executor: that is what lets cache_get approach the speed of SELECT 1. Writes run
-// prepared statements through SPI as the owner of the cache tables, so that INSERT ... ON
-// CONFLICT gives them PostgreSQL's own concurrency rules.
+// the executor, and so do set and add (entries.cpp): that is what lets cache_get approach the
+// speed of SELECT 1. The other writes run statements through SPI as the owner of the cache
+// tables, with a search_path no caller can change.
 //
 // Culling counts nothing on the hot path: each cache has a sequence counting the new keys
 // written since the last exact count. When that estimate passes max_entries, one backend (the
@@ -163,16 +163,6 @@ Found probe_one(const CacheInfo* info, text* key, bool want_value)
 }
 
 // Writes through SPI, as the owner of the cache tables.
-
-// Runs sql (one $1 timestamptz parameter at most) and returns the rows it processed.
-uint64 execute(const char* sql, int expected, TimestampTz* now = nullptr)
-{
-    Oid type = TIMESTAMPTZOID;
-    Datum value = now ? TimestampTzGetDatum(*now) : (Datum)0;
-    int rc = SPI_execute_with_args(sql, now ? 1 : 0, &type, &value, nullptr, false, 0);
-    cq::spi::check(rc, expected, sql);
-    return SPI_processed;
-}
 
 int64 scalar_int64(const char* sql)
 {
@@ -550,7 +540,7 @@ CQ_FUNCTION(cache_drop)
                         errmsg("cache \"%s\" does not exist", text_to_cstring(name))));
     char sql[128];
     snprintf(sql, sizeof sql, "DELETE FROM cachequeue.caches WHERE id = %d", id);
-    execute(sql, SPI_OK_DELETE);
+    cq::spi::run(sql, SPI_OK_DELETE);
     char relname[NAMEDATALEN];
     snprintf(relname, sizeof relname, "cache_%d", id);
     release_member(relname);
@@ -760,7 +750,9 @@ CQ_FUNCTION(cache_cleanup)
         snprintf(sql, sizeof sql,
                  "DELETE FROM cachequeue.cache_%d WHERE expires_at OPERATOR(pg_catalog.<=) $1",
                  info->id);
-        removed += static_cast<int64>(execute(sql, SPI_OK_DELETE, &now));
+        Oid type = TIMESTAMPTZOID;
+        Datum value = TimestampTzGetDatum(now);
+        removed += static_cast<int64>(cq::spi::run(sql, SPI_OK_DELETE, 1, &type, &value));
         snprintf(sql, sizeof sql, "SELECT pg_catalog.count(*) FROM cachequeue.cache_%d", info->id);
         reset_estimate(info, scalar_int64(sql));
         cq::spi::end(session);
