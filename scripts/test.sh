@@ -136,6 +136,8 @@ if ((build_ok)); then
         cluster_ok=1
         unset PGDATABASE PGSERVICE PGHOSTADDR
         export PGHOST="$test_dir/sock" PGPORT="$test_port" PGUSER=postgres
+        # The end-to-end scripts may crash and restart the cluster (CQ_TEST_DATA).
+        export CQ_TEST_DATA="$test_dir/data" CQ_TEST_LOG="$test_dir/log/postgresql.log"
     else
         echo "test: could not start the test cluster"
     fi
