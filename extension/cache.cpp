@@ -145,6 +145,15 @@ int compare_keys(const void* left, const void* right)
     return len_a < len_b ? -1 : len_a > len_b ? 1 : 0;
 }
 
+// Orders positions in a keys array by key, then by position (so that sorting is stable).
+int compare_key_positions(const void* left, const void* right, void* arg)
+{
+    auto* keys = static_cast<const Datum*>(arg);
+    int a = *static_cast<const int*>(left), b = *static_cast<const int*>(right);
+    int order = compare_keys(&keys[a], &keys[b]);
+    return order != 0 ? order : (a < b ? -1 : a > b ? 1 : 0);
+}
+
 void check_keys(const Elements& keys)
 {
     for (int i = 0; i < keys.count; i++) {
@@ -260,15 +269,18 @@ int64 cull(const CacheInfo* info, Limits limits, TimestampTz now, text* keep = n
     return removed;
 }
 
-// Counts a key just added; culls when the estimate of entries passes the limit.
-void note_new_key(const CacheInfo* info, Limits limits, TimestampTz now, text* key)
+// Culls in an SPI session of its own, sparing keep.
+void cull_now(const CacheInfo* info, Limits limits, TimestampTz now, text* keep)
 {
-    int64 estimate = cq::catalog::next_estimate(info->seqid);
-    if (estimate > limits.max_entries) {
-        cq::spi::Session session = cq::spi::begin();
-        cull(info, limits, now, key);
-        cq::spi::end(session);
-    }
+    cq::spi::Session session = cq::spi::begin();
+    cull(info, limits, now, keep);
+    cq::spi::end(session);
+}
+
+// Counts a key just added; says whether the estimate of entries passed the limit.
+bool count_new_key(const CacheInfo* info, Limits limits)
+{
+    return cq::catalog::next_estimate(info->seqid) > limits.max_entries;
 }
 
 // Deletes key; says whether it held a live value.
@@ -285,9 +297,12 @@ bool delete_key(CacheInfo* info, text* key, TimestampTz now)
     return DatumGetBool(live);
 }
 
-// Writes one entry (set or add) into open entries; says whether it was stored.
+// Writes one entry (set or add) into open entries; says whether it was stored. A new key that
+// takes the cache past its limit culls at once, or, when over_limit is given, sets it for
+// the caller to cull once its other writes are done (a cull in the middle of several writes
+// would hold the rows it deleted while waiting for the next key's row: a deadlock in waiting).
 bool store(Entries& entries, CacheInfo* info, cq::entries::Write mode, text* key, bytea* value,
-           rules::Expiry expiry, Limits limits, TimestampTz now)
+           rules::Expiry expiry, Limits limits, TimestampTz now, bool* over_limit = nullptr)
 {
     if (expiry.kind == rules::Expiry::not_kept) {
         // Nothing is kept; set drops what was there, add says whether it could have stored.
@@ -300,8 +315,12 @@ bool store(Entries& entries, CacheInfo* info, cq::entries::Write mode, text* key
     }
     cq::entries::Written written =
         cq::entries::write(entries, info, mode, key, value, expiry, now);
-    if (written.new_key)
-        note_new_key(info, limits, now, key);
+    if (written.new_key && count_new_key(info, limits)) {
+        if (over_limit)
+            *over_limit = true;
+        else
+            cull_now(info, limits, now, key);
+    }
     return written.stored;
 }
 
@@ -641,11 +660,25 @@ CQ_FUNCTION(cache_set_many)
     rules::Expiry expiry = expiry_arg(fcinfo, 3, info, now);
     Limits limits = limits_arg(fcinfo, 4, info);
 
-    Entries entries = cq::entries::open(info, true);
+    // Write in key order, the last value of a key repeated: concurrent calls then lock their
+    // rows in one order and cannot deadlock with each other.
+    auto* order = static_cast<int*>(palloc(sizeof(int) * std::max(keys.count, 1)));
     for (int i = 0; i < keys.count; i++)
+        order[i] = i;
+    qsort_arg(order, keys.count, sizeof(int), compare_key_positions, keys.values);
+
+    Entries entries = cq::entries::open(info, true);
+    bool over_limit = false;
+    for (int n = 0; n < keys.count; n++) {
+        int i = order[n];
+        if (n + 1 < keys.count && compare_keys(&keys.values[i], &keys.values[order[n + 1]]) == 0)
+            continue; // a later value of the same key wins
         store(entries, info, cq::entries::Write::set, DatumGetTextPP(keys.values[i]),
-              DatumGetByteaPP(values.values[i]), expiry, limits, now);
+              DatumGetByteaPP(values.values[i]), expiry, limits, now, &over_limit);
+    }
     cq::entries::close(entries);
+    if (over_limit)
+        cull_now(info, limits, now, DatumGetTextPP(keys.values[keys.count - 1]));
     // Every write succeeds or the whole call fails: no key is ever left out.
     PG_RETURN_ARRAYTYPE_P(construct_empty_array(TEXTOID));
 }

@@ -14,8 +14,8 @@ SELECT count(*) AS locks_left FROM pg_locks
 WHERE locktype = 'advisory' AND pid = pg_backend_pid();
 SELECT cache_drop('regr_many');
 
--- A bulk load far past max_entries culls as it goes, and the estimate it leaves after
--- commit lets the next write cull again.
+-- A bulk load far past max_entries culls once its writes are done, and the estimate it
+-- leaves after commit lets the next write cull again.
 SELECT cache_create('regr_bulk', max_entries => 10, cull_frequency => 2);
 SELECT cache_set_many('regr_bulk', array_agg('k' || i), array_agg('v'::bytea))
 FROM generate_series(1, 500) i;
