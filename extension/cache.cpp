@@ -9,6 +9,7 @@
 // written since the last exact count. When that estimate passes max_entries, one backend (the
 // one that gets the cache's advisory lock) counts exactly, removes expired entries and then
 // the entries closest to expiry, and resets the sequence to what is left.
+#include "args.hpp"
 #include "boundary.hpp"
 #include "cache_rules.hpp"
 #include "catalog.hpp"
@@ -48,6 +49,7 @@ using cq::null_argument;
 using cq::catalog::CacheInfo;
 using cq::entries::Entries;
 using cq::entries::Found;
+using Elements = cq::args::Elements;
 namespace rules = cq::cache;
 namespace state = cq::sqlstate;
 
@@ -101,36 +103,6 @@ Limits limits_arg(FunctionCallInfo fcinfo, int n, const CacheInfo* info)
         limits.cull_frequency = PG_GETARG_INT32(n + 1);
     rules::check_limits(limits.max_entries, limits.cull_frequency);
     return limits;
-}
-
-// The elements of a one-dimensional array argument without NULLs.
-struct Elements {
-    Datum* values;
-    int count;
-};
-
-Elements array_arg(FunctionCallInfo fcinfo, int n, const char* what, Oid type)
-{
-    if (PG_ARGISNULL(n))
-        null_argument(what);
-    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
-    if (ARR_NDIM(array) > 1)
-        throw Error(state::array_subscript_error,
-                    std::string(what) + " must be a one-dimensional array");
-    int16 typlen;
-    bool typbyval;
-    char typalign;
-    get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
-    Elements elements{};
-    bool* nulls;
-    deconstruct_array(array, type, typlen, typbyval, typalign, &elements.values, &nulls,
-                      &elements.count);
-    for (int i = 0; i < elements.count; i++)
-        if (nulls[i])
-            throw Error(state::null_value_not_allowed,
-                        std::string(what) + " must not contain NULL",
-                        "Element " + std::to_string(i + 1) + " is NULL.");
-    return elements;
 }
 
 // Orders keys byte by byte, as the "C" collation of the cache tables does.
@@ -609,7 +581,7 @@ CQ_FUNCTION(cache_ttl)
 CQ_FUNCTION(cache_get_many)
 {
     CacheInfo* info = cache_arg(fcinfo, 0);
-    Elements keys = array_arg(fcinfo, 1, "keys", TEXTOID);
+    Elements keys = cq::args::array(fcinfo, 1, "keys", TEXTOID);
     check_keys(keys);
 
     // One row per distinct key; probing in key order also walks the index in order.
@@ -649,8 +621,8 @@ CQ_FUNCTION(cache_add)
 CQ_FUNCTION(cache_set_many)
 {
     CacheInfo* info = cache_arg(fcinfo, 0);
-    Elements keys = array_arg(fcinfo, 1, "keys", TEXTOID);
-    Elements values = array_arg(fcinfo, 2, "values", BYTEAOID);
+    Elements keys = cq::args::array(fcinfo, 1, "keys", TEXTOID);
+    Elements values = cq::args::array(fcinfo, 2, "values", BYTEAOID);
     if (keys.count != values.count)
         throw Error(state::array_subscript_error, "keys and values must have the same length",
                     "There are " + std::to_string(keys.count) + " keys and " +
@@ -720,10 +692,11 @@ CQ_FUNCTION(cache_delete)
 CQ_FUNCTION(cache_delete_many)
 {
     CacheInfo* info = cache_arg(fcinfo, 0);
-    Elements keys = array_arg(fcinfo, 1, "keys", TEXTOID);
+    Elements keys = cq::args::array(fcinfo, 1, "keys", TEXTOID);
     check_keys(keys);
     cq::spi::Session session = cq::spi::begin();
-    Datum values[2] = {PG_GETARG_DATUM(1), TimestampTzGetDatum(GetCurrentTimestamp())};
+    Datum values[2] = {PointerGetDatum(PG_GETARG_ARRAYTYPE_P(1)),
+                       TimestampTzGetDatum(GetCurrentTimestamp())};
     int rc = SPI_execute_plan(cq::catalog::plan(info, cq::catalog::plan_delete_many), values,
                               nullptr, false, 0);
     cq::spi::check(rc, SPI_OK_DELETE_RETURNING, "cache delete_many");

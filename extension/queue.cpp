@@ -5,6 +5,7 @@
 // gives each a fresh lease token; complete, fail and heartbeat change a job only while the
 // token they carry is still its lease (fencing), so a worker whose lease expired and whose job
 // was claimed again cannot overwrite the work of the worker that took over.
+#include "args.hpp"
 #include "boundary.hpp"
 #include "queue_rules.hpp"
 #include "settings.hpp"
@@ -204,27 +205,17 @@ void put_rows(FunctionCallInfo fcinfo, uint64 rows)
 // The queue name arguments of job_claim as ids of queues that may be claimed from.
 Datum claimable_queues(FunctionCallInfo fcinfo, int n)
 {
-    if (PG_ARGISNULL(n))
-        null_argument("queues");
-    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
-    if (ARR_NDIM(array) > 1)
-        throw Error(state::array_subscript_error, "queues must be a one-dimensional array");
-    Datum* names;
-    bool* nulls;
-    int count;
-    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &count);
-    if (count == 0)
+    cq::args::Elements names = cq::args::array(fcinfo, n, "queues", TEXTOID);
+    if (names.count == 0)
         throw Error(state::invalid_parameter_value, "queues must name at least one queue");
-    for (int i = 0; i < count; i++) {
-        if (nulls[i])
-            throw Error(state::null_value_not_allowed, "queues must not contain NULL");
-        text* name = DatumGetTextPP(names[i]);
+    for (int i = 0; i < names.count; i++) {
+        text* name = DatumGetTextPP(names.values[i]);
         rules::check_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
     }
 
     // Unknown names are errors; paused queues are left out.
     Oid type = TEXTARRAYOID;
-    Datum value = PointerGetDatum(array);
+    Datum value = PointerGetDatum(PG_GETARG_ARRAYTYPE_P(n));
     cq::spi::run_saved("SELECT DISTINCT n.name, q.id, q.paused"
                        " FROM pg_catalog.unnest($1) AS n(name)"
                        " LEFT JOIN cachequeue.queues q ON q.name OPERATOR(pg_catalog.=) n.name",
@@ -374,21 +365,9 @@ CQ_FUNCTION(job_enqueue_many)
 {
     text* queue = queue_arg(fcinfo, 0);
     text* task = task_arg(fcinfo, 1);
-    if (PG_ARGISNULL(2))
-        null_argument("payloads");
-    ArrayType* array = PG_GETARG_ARRAYTYPE_P(2);
-    if (ARR_NDIM(array) > 1)
-        throw Error(state::array_subscript_error, "payloads must be a one-dimensional array");
-    Datum* payloads;
-    bool* payload_nulls;
-    int count;
-    deconstruct_array(array, JSONBOID, -1, false, TYPALIGN_INT, &payloads, &payload_nulls, &count);
-    for (int i = 0; i < count; i++) {
-        if (payload_nulls[i])
-            throw Error(state::null_value_not_allowed, "payloads must not contain NULL",
-                        "Element " + std::to_string(i + 1) + " is NULL.");
-        payload_arg(payloads[i], "each payload");
-    }
+    cq::args::Elements payloads = cq::args::array(fcinfo, 2, "payloads", JSONBOID);
+    for (int i = 0; i < payloads.count; i++)
+        payload_arg(payloads.values[i], "each payload");
     check_run_at(fcinfo, 4);
     TimestampTz now = GetCurrentTransactionStartTimestamp();
 
@@ -398,7 +377,7 @@ CQ_FUNCTION(job_enqueue_many)
     Oid types[6] = {INT4OID, TEXTOID, JSONBARRAYOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
     Datum values[6] = {Int32GetDatum(row.id),
                        PointerGetDatum(task),
-                       PointerGetDatum(array),
+                       PointerGetDatum(PG_GETARG_ARRAYTYPE_P(2)),
                        PG_ARGISNULL(3) ? Int32GetDatum(row.priority) : PG_GETARG_DATUM(3),
                        PG_ARGISNULL(4) ? TimestampTzGetDatum(now) : PG_GETARG_DATUM(4),
                        TimestampTzGetDatum(now)};
@@ -548,38 +527,11 @@ CQ_FUNCTION(job_complete)
     PG_RETURN_VOID();
 }
 
-namespace {
-
-// The elements of a one-dimensional array argument without NULLs (their count in *count).
-Datum* elements_arg(FunctionCallInfo fcinfo, int n, const char* what, Oid type, int* count)
-{
-    if (PG_ARGISNULL(n))
-        null_argument(what);
-    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
-    if (ARR_NDIM(array) > 1)
-        throw Error(state::array_subscript_error,
-                    std::string(what) + " must be a one-dimensional array");
-    int16 typlen;
-    bool typbyval;
-    char typalign;
-    get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
-    Datum* values;
-    bool* nulls;
-    deconstruct_array(array, type, typlen, typbyval, typalign, &values, &nulls, count);
-    for (int i = 0; i < *count; i++)
-        if (nulls[i])
-            throw Error(state::null_value_not_allowed,
-                        std::string(what) + " must not contain NULL");
-    return values;
-}
-
-} // namespace
-
 CQ_FUNCTION(job_complete_many)
 {
-    int count, leases, results = 0;
-    elements_arg(fcinfo, 0, "ids", INT8OID, &count);
-    elements_arg(fcinfo, 1, "leases", UUIDOID, &leases);
+    int count = cq::args::array(fcinfo, 0, "ids", INT8OID).count;
+    int leases = cq::args::array(fcinfo, 1, "leases", UUIDOID).count;
+    int results = 0;
     if (!PG_ARGISNULL(2)) {
         ArrayType* array = PG_GETARG_ARRAYTYPE_P(2);
         if (ARR_NDIM(array) > 1)
@@ -596,8 +548,9 @@ CQ_FUNCTION(job_complete_many)
     // not complete come back, so that the worker knows which results were not recorded.
     cq::spi::Session session = cq::spi::begin();
     Oid types[4] = {INT8ARRAYOID, UUIDARRAYOID, JSONBARRAYOID, TIMESTAMPTZOID};
-    Datum values[4] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1),
-                       PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2),
+    Datum values[4] = {PointerGetDatum(PG_GETARG_ARRAYTYPE_P(0)),
+                       PointerGetDatum(PG_GETARG_ARRAYTYPE_P(1)),
+                       PG_ARGISNULL(2) ? (Datum)0 : PointerGetDatum(PG_GETARG_ARRAYTYPE_P(2)),
                        TimestampTzGetDatum(GetCurrentTimestamp())};
     char nulls[4] = {' ', ' ', PG_ARGISNULL(2) ? 'n' : ' ', ' '};
     cq::spi::run_saved(
