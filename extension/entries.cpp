@@ -153,7 +153,7 @@ Written write(Entries& entries, const catalog::CacheInfo* info, Write mode, text
     // Make this transaction's earlier writes (even within this statement) updatable.
     CommandCounterIncrement();
     CommandId cid = GetCurrentCommandId(true);
-    LOCKTAG lock_tag = key_lock(info, key);
+    LOCKTAG lock_tag; // set when an insert first needs the key's lock
     bool key_locked = false;
 
     for (;;) {
@@ -171,6 +171,7 @@ Written write(Entries& entries, const catalog::CacheInfo* info, Write mode, text
         if (!current.found) {
             // Inserts of one key are serialized by a lock; look again once it is held.
             if (!key_locked) {
+                lock_tag = key_lock(info, key);
                 (void)LockAcquire(&lock_tag, ExclusiveLock, false, false);
                 key_locked = true;
                 continue;
