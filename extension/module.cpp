@@ -1,5 +1,6 @@
 // Module entry point: the magic block and start-up work of cachequeue.so.
 #include "catalog.hpp"
+#include "claim_cursor.hpp"
 #include "settings.hpp"
 
 extern "C" {
@@ -12,6 +13,7 @@ void _PG_init(void);
 void _PG_init(void)
 {
     cq::catalog::init();
+    cq::claim::init();
     cq::settings::define();
 }
 }

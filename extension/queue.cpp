@@ -7,6 +7,7 @@
 // was claimed again cannot overwrite the work of the worker that took over.
 #include "args.hpp"
 #include "boundary.hpp"
+#include "claim_cursor.hpp"
 #include "queue_rules.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
@@ -106,6 +107,14 @@ struct QueueRow {
     bool paused;
 };
 
+// Whether jobs enqueued with the priority and run_at arguments n and n + 1 may go ahead of
+// the claim cursors: a priority other than the queue's, or a run time already past.
+bool enqueued_ahead(FunctionCallInfo fcinfo, int n, const QueueRow& queue, TimestampTz now)
+{
+    return (!PG_ARGISNULL(n) && PG_GETARG_INT32(n) != queue.priority) ||
+           (!PG_ARGISNULL(n + 1) && PG_GETARG_TIMESTAMPTZ(n + 1) < now);
+}
+
 // The queue called name (SPI connected), or an undefined_object error.
 QueueRow find_queue(text* name)
 {
@@ -202,8 +211,14 @@ void put_rows(FunctionCallInfo fcinfo, uint64 rows)
     }
 }
 
+struct Claimable {
+    ArrayType* ids; // int4[] of the queues that may be claimed from
+    int count;
+    int32 first_priority; // the default priority of the first of them
+};
+
 // The queue name arguments of job_claim as ids of queues that may be claimed from.
-Datum claimable_queues(FunctionCallInfo fcinfo, int n)
+Claimable claimable_queues(FunctionCallInfo fcinfo, int n)
 {
     cq::args::Elements names = cq::args::array(fcinfo, n, "queues", TEXTOID);
     if (names.count == 0)
@@ -216,12 +231,13 @@ Datum claimable_queues(FunctionCallInfo fcinfo, int n)
     // Unknown names are errors; paused queues are left out.
     Oid type = TEXTARRAYOID;
     Datum value = PointerGetDatum(PG_GETARG_ARRAYTYPE_P(n));
-    cq::spi::run_saved("SELECT DISTINCT n.name, q.id, q.paused"
+    cq::spi::run_saved("SELECT DISTINCT n.name, q.id, q.paused, q.priority"
                        " FROM pg_catalog.unnest($1) AS n(name)"
                        " LEFT JOIN cachequeue.queues q ON q.name OPERATOR(pg_catalog.=) n.name",
                        SPI_OK_SELECT, 1, &type, &value);
     auto* ids = static_cast<Datum*>(palloc(sizeof(Datum) * SPI_processed));
     int claimable = 0;
+    int32 first_priority = 0;
     for (uint64 i = 0; i < SPI_processed; i++) {
         bool isnull;
         Datum id = cq::spi::get(i, 2, &isnull);
@@ -229,10 +245,14 @@ Datum claimable_queues(FunctionCallInfo fcinfo, int n)
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                             errmsg("queue \"%s\" does not exist",
                                    TextDatumGetCString(cq::spi::get(i, 1)))));
-        if (!DatumGetBool(cq::spi::get(i, 3)))
-            ids[claimable++] = id;
+        if (DatumGetBool(cq::spi::get(i, 3)))
+            continue;
+        if (claimable == 0)
+            first_priority = DatumGetInt32(cq::spi::get(i, 4));
+        ids[claimable++] = id;
     }
-    return PointerGetDatum(construct_array(ids, claimable, INT4OID, 4, true, TYPALIGN_INT));
+    return {construct_array(ids, claimable, INT4OID, 4, true, TYPALIGN_INT), claimable,
+            first_priority};
 }
 
 } // namespace
@@ -355,6 +375,8 @@ CQ_FUNCTION(job_enqueue)
         }
         CHECK_FOR_INTERRUPTS();
     }
+    if (inserted && enqueued_ahead(fcinfo, 3, row, now))
+        cq::claim::signal_requeue();
     cq::spi::end(session);
     if (inserted)
         notify_queue(queue);
@@ -388,6 +410,8 @@ CQ_FUNCTION(job_enqueue_many)
         " RETURNING id",
         SPI_OK_INSERT_RETURNING, 6, types, values);
     put_rows(fcinfo, rows);
+    if (rows > 0 && enqueued_ahead(fcinfo, 3, row, now))
+        cq::claim::signal_requeue();
     cq::spi::end(session);
     if (rows > 0)
         notify_queue(queue);
@@ -397,7 +421,8 @@ CQ_FUNCTION(job_enqueue_many)
 namespace {
 
 // The claim: $1 the queue (or queues), $2 now, $3 batch_size, $4 the worker. It leases the
-// jobs that the "picked" part chose and returns them in claim order.
+// jobs that the "picked" part chose and returns them in claim order, with each one's priority
+// and run_at after the columns of job_claim's result (for the claim cursor).
 #define CLAIM_LEASES                                                                              \
     " claimed AS (UPDATE cachequeue.jobs j SET status = 'running',"                               \
     "   attempts = j.attempts OPERATOR(pg_catalog.+) 1,"                                          \
@@ -409,20 +434,60 @@ namespace {
     "   AND q.id OPERATOR(pg_catalog.=) j.queue_id"                                               \
     "   RETURNING j.id, q.name, j.task, j.payload, j.attempts, j.lease,"                          \
     "   j.lease_expires_at, j.priority, j.run_at)"                                                \
-    " SELECT id, name, task, payload, attempts, lease, lease_expires_at FROM claimed"             \
-    " ORDER BY priority DESC, run_at, id"
+    " SELECT id, name, task, payload, attempts, lease, lease_expires_at, priority, run_at"        \
+    " FROM claimed ORDER BY priority DESC, run_at, id"
 
-const char* const claim_from_one_sql =
+// Claim order, as the ready index holds it.
+#define CLAIM_ORDER " (OPERATOR(pg_catalog.-) j.priority::pg_catalog.int8), j.run_at, j.id"
+
+// One queue from the front of its ready index.
+const char* const claim_from_front_sql =
     "WITH picked AS (SELECT j.id FROM cachequeue.jobs j"
     "   WHERE j.queue_id OPERATOR(pg_catalog.=) $1 AND j.status = 'queued'"
     "   AND j.run_at OPERATOR(pg_catalog.<=) $2"
-    "   ORDER BY j.priority DESC, j.run_at, j.id LIMIT $3 FOR UPDATE SKIP LOCKED)," CLAIM_LEASES;
+    "   ORDER BY" CLAIM_ORDER " LIMIT $3 FOR UPDATE SKIP LOCKED)," CLAIM_LEASES;
+
+// One queue after the job ($5, $6, $7) in claim order: the claim cursor.
+const char* const claim_after_sql =
+    "WITH picked AS (SELECT j.id FROM cachequeue.jobs j"
+    "   WHERE j.queue_id OPERATOR(pg_catalog.=) $1 AND j.status = 'queued'"
+    "   AND j.run_at OPERATOR(pg_catalog.<=) $2"
+    "   AND (" CLAIM_ORDER ") OPERATOR(pg_catalog.>) ($5, $6, $7)"
+    "   ORDER BY" CLAIM_ORDER " LIMIT $3 FOR UPDATE SKIP LOCKED)," CLAIM_LEASES;
 
 const char* const claim_from_many_sql =
     "WITH picked AS (SELECT j.id FROM cachequeue.jobs j"
     "   WHERE j.queue_id OPERATOR(pg_catalog.=) ANY ($1) AND j.status = 'queued'"
     "   AND j.run_at OPERATOR(pg_catalog.<=) $2"
     "   ORDER BY j.priority DESC, j.run_at, j.id LIMIT $3 FOR UPDATE SKIP LOCKED)," CLAIM_LEASES;
+
+// A claim from one queue (see claim_cursor.hpp): from its cursor when it has a fresh one,
+// else from the front.
+uint64 claim_from_one(int32 queue_id, int32 default_priority, TimestampTz now, int32 batch_size,
+                      text* worker)
+{
+    cq::claim::Plan plan = cq::claim::plan(queue_id, default_priority, now);
+    Oid types[7] = {INT4OID, TIMESTAMPTZOID, INT4OID, TEXTOID, INT8OID, TIMESTAMPTZOID, INT8OID};
+    Datum values[7] = {Int32GetDatum(queue_id),
+                       TimestampTzGetDatum(now),
+                       Int32GetDatum(batch_size),
+                       PointerGetDatum(worker),
+                       Int64GetDatum(plan.after.neg_priority),
+                       TimestampTzGetDatum(plan.after.run_at),
+                       Int64GetDatum(plan.after.id)};
+    uint64 rows = plan.from_front
+                      ? cq::spi::run_saved(claim_from_front_sql, SPI_OK_SELECT, 4, types, values)
+                      : cq::spi::run_saved(claim_after_sql, SPI_OK_SELECT, 7, types, values);
+    cq::claim::Position last;
+    if (rows > 0) {
+        last.id = DatumGetInt64(cq::spi::get(rows - 1, 1));
+        last.neg_priority = -static_cast<int64>(DatumGetInt32(cq::spi::get(rows - 1, 8)));
+        last.run_at = DatumGetTimestampTz(cq::spi::get(rows - 1, 9));
+    }
+    cq::claim::claimed(queue_id, plan, rows > 0 ? &last : nullptr, now,
+                       plan.from_front ? GetCurrentTimestamp() : now);
+    return rows;
+}
 
 } // namespace
 
@@ -448,33 +513,29 @@ CQ_FUNCTION(job_claim)
 
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
     cq::spi::Session session = cq::spi::begin();
-    Datum queue_ids = claimable_queues(fcinfo, 0);
+    Claimable queues = claimable_queues(fcinfo, 0);
 
     // Expired leases first (of every queue): their jobs are claimable again even where
     // nothing runs job_reap. Once a second per backend is enough for that, and spares every
     // other claim the scan.
     static TimestampTz last_reap = 0;
     if (now - last_reap >= USECS_PER_SEC || now < last_reap) {
-        reap(now);
+        if (reap(now) > 0)
+            cq::claim::signal_requeue();
         last_reap = now;
     }
 
     // One queue: its ready index gives the jobs in claim order, and the scan stops after
     // batch_size rows it could lock. Several queues: the due jobs of all are sorted first.
     // Rows that other workers are claiming are skipped, never waited for.
-    ArrayType* ids = DatumGetArrayTypeP(queue_ids);
-    int nqueues = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids));
     uint64 rows = 0;
-    if (nqueues == 1) {
-        Oid types[4] = {INT4OID, TIMESTAMPTZOID, INT4OID, TEXTOID};
-        Datum values[4] = {Int32GetDatum(reinterpret_cast<int32*>(ARR_DATA_PTR(ids))[0]),
-                           TimestampTzGetDatum(now), Int32GetDatum(batch_size),
-                           PointerGetDatum(worker)};
-        rows = cq::spi::run_saved(claim_from_one_sql, SPI_OK_SELECT, 4, types, values);
-    } else if (nqueues > 1) {
+    if (queues.count == 1) {
+        rows = claim_from_one(reinterpret_cast<int32*>(ARR_DATA_PTR(queues.ids))[0],
+                              queues.first_priority, now, batch_size, worker);
+    } else if (queues.count > 1) {
         Oid types[4] = {INT4ARRAYOID, TIMESTAMPTZOID, INT4OID, TEXTOID};
-        Datum values[4] = {queue_ids, TimestampTzGetDatum(now), Int32GetDatum(batch_size),
-                           PointerGetDatum(worker)};
+        Datum values[4] = {PointerGetDatum(queues.ids), TimestampTzGetDatum(now),
+                           Int32GetDatum(batch_size), PointerGetDatum(worker)};
         rows = cq::spi::run_saved(claim_from_many_sql, SPI_OK_SELECT, 4, types, values);
     }
     put_rows(fcinfo, rows);
@@ -490,14 +551,14 @@ CQ_FUNCTION(job_heartbeat)
     Oid types[3] = {INT8OID, UUIDOID, TIMESTAMPTZOID};
     Datum values[3] = {Int64GetDatum(id), UUIDPGetDatum(lease),
                        TimestampTzGetDatum(GetCurrentTimestamp())};
-    uint64 rows =
-        cq::spi::run_saved("UPDATE cachequeue.jobs j"
-                           " SET lease_expires_at = $3 OPERATOR(pg_catalog.+) q.timeout"
-                           " FROM cachequeue.queues q WHERE j.id OPERATOR(pg_catalog.=) $1"
-                           " AND j.lease OPERATOR(pg_catalog.=) $2 AND j.status = 'running'"
-                           " AND q.id OPERATOR(pg_catalog.=) j.queue_id"
-                           " RETURNING j.lease_expires_at",
-                           SPI_OK_UPDATE_RETURNING, 3, types, values);
+    uint64 rows = cq::spi::run_saved(
+        "UPDATE cachequeue.jobs j"
+        " SET lease_expires_at = $3 OPERATOR(pg_catalog.+) q.timeout"
+        " FROM cachequeue.queues q WHERE j.id OPERATOR(pg_catalog.=) $1"
+        " AND j.lease OPERATOR(pg_catalog.=) $2 AND j.lease_expires_at IS NOT NULL"
+        " AND q.id OPERATOR(pg_catalog.=) j.queue_id"
+        " RETURNING j.lease_expires_at",
+        SPI_OK_UPDATE_RETURNING, 3, types, values);
     if (rows == 0)
         fencing_error(id, lease, "extend the lease of");
     TimestampTz expires = DatumGetTimestampTz(cq::spi::get(0, 1));
@@ -519,7 +580,7 @@ CQ_FUNCTION(job_complete)
         cq::spi::run_saved("UPDATE cachequeue.jobs SET status = 'succeeded', result = $3,"
                            " finished_at = $4, lease_expires_at = NULL"
                            " WHERE id OPERATOR(pg_catalog.=) $1"
-                           " AND lease OPERATOR(pg_catalog.=) $2 AND status = 'running'",
+                           " AND lease OPERATOR(pg_catalog.=) $2 AND lease_expires_at IS NOT NULL",
                            SPI_OK_UPDATE, 4, types, values, nulls);
     if (rows == 0)
         fencing_error(id, lease, "complete");
@@ -559,7 +620,7 @@ CQ_FUNCTION(job_complete_many)
         " done AS (UPDATE cachequeue.jobs j SET status = 'succeeded', result = b.result,"
         "   finished_at = $4, lease_expires_at = NULL FROM batch b"
         "   WHERE j.id OPERATOR(pg_catalog.=) b.id AND j.lease OPERATOR(pg_catalog.=) b.lease"
-        "   AND j.status = 'running' RETURNING j.id)"
+        "   AND j.lease_expires_at IS NOT NULL RETURNING j.id)"
         " SELECT COALESCE(pg_catalog.array_agg(DISTINCT b.id), '{}') FROM batch b"
         " WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.id OPERATOR(pg_catalog.=) b.id)",
         SPI_OK_SELECT, 4, types, values, nulls);
@@ -583,13 +644,13 @@ CQ_FUNCTION(job_fail)
     cq::spi::Session session = cq::spi::begin();
     Oid types[2] = {INT8OID, UUIDOID};
     Datum values[2] = {Int64GetDatum(id), UUIDPGetDatum(lease)};
-    uint64 rows =
-        cq::spi::run_saved("SELECT j.attempts, q.max_retries FROM cachequeue.jobs j"
-                           " JOIN cachequeue.queues q ON q.id OPERATOR(pg_catalog.=) j.queue_id"
-                           " WHERE j.id OPERATOR(pg_catalog.=) $1"
-                           " AND j.lease OPERATOR(pg_catalog.=) $2 AND j.status = 'running'"
-                           " FOR UPDATE OF j",
-                           SPI_OK_SELECT, 2, types, values);
+    uint64 rows = cq::spi::run_saved(
+        "SELECT j.attempts, q.max_retries FROM cachequeue.jobs j"
+        " JOIN cachequeue.queues q ON q.id OPERATOR(pg_catalog.=) j.queue_id"
+        " WHERE j.id OPERATOR(pg_catalog.=) $1"
+        " AND j.lease OPERATOR(pg_catalog.=) $2 AND j.lease_expires_at IS NOT NULL"
+        " FOR UPDATE OF j",
+        SPI_OK_SELECT, 2, types, values);
     if (rows == 0)
         fencing_error(id, lease, "fail");
     int32 attempts = DatumGetInt32(cq::spi::get(0, 1));
@@ -612,6 +673,8 @@ CQ_FUNCTION(job_fail)
                        "   'at', $3, 'worker', worker))"
                        " WHERE id OPERATOR(pg_catalog.=) $1",
                        SPI_OK_UPDATE, 5, update_types, update_values);
+    if (!dead)
+        cq::claim::signal_requeue();
     cq::spi::end(session);
     PG_RETURN_TEXT_P(cstring_to_text(dead ? "dead" : "queued"));
 }
@@ -619,8 +682,8 @@ CQ_FUNCTION(job_fail)
 namespace {
 
 // job_cancel and job_retry: a guarded change of one job; false when its state did not allow
-// it, no_data_found when there is no such job.
-bool change_job(int64 id, const char* sql)
+// it, no_data_found when there is no such job. requeues: the change makes the job claimable.
+bool change_job(int64 id, const char* sql, bool requeues)
 {
     cq::spi::Session session = cq::spi::begin();
     Oid types[2] = {INT8OID, TIMESTAMPTZOID};
@@ -631,6 +694,8 @@ bool change_job(int64 id, const char* sql)
                            SPI_OK_SELECT, 1, types, values) == 0)
         ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
                         errmsg("job %lld does not exist", static_cast<long long>(id))));
+    if (changed && requeues)
+        cq::claim::signal_requeue();
     cq::spi::end(session);
     return changed;
 }
@@ -642,7 +707,8 @@ CQ_FUNCTION(job_cancel)
     PG_RETURN_BOOL(change_job(job_arg(fcinfo, 0),
                               "UPDATE cachequeue.jobs SET status = 'cancelled', finished_at = $2,"
                               " lease_expires_at = NULL WHERE id OPERATOR(pg_catalog.=) $1"
-                              " AND status IN ('queued', 'running')"));
+                              " AND status IN ('queued', 'running')",
+                              false));
 }
 
 CQ_FUNCTION(job_retry)
@@ -651,17 +717,20 @@ CQ_FUNCTION(job_retry)
                               "UPDATE cachequeue.jobs j SET status = 'queued', attempts = 0,"
                               " run_at = $2, finished_at = NULL"
                               " WHERE j.id OPERATOR(pg_catalog.=) $1"
-                              " AND j.status IN ('dead', 'cancelled')"
+                              " AND j.finished_at IS NOT NULL AND j.status <> 'succeeded'"
                               " AND NOT EXISTS (SELECT 1 FROM cachequeue.jobs o"
                               "   WHERE o.queue_id OPERATOR(pg_catalog.=) j.queue_id"
                               "   AND o.unique_key OPERATOR(pg_catalog.=) j.unique_key"
-                              "   AND o.status IN ('queued', 'running'))"));
+                              "   AND o.status IN ('queued', 'running'))",
+                              true));
 }
 
 CQ_FUNCTION(job_reap)
 {
     cq::spi::Session session = cq::spi::begin();
     uint64 handled = reap(GetCurrentTimestamp());
+    if (handled > 0)
+        cq::claim::signal_requeue();
     cq::spi::end(session);
     PG_RETURN_INT64(static_cast<int64>(handled));
 }

@@ -239,11 +239,27 @@ CREATE TABLE cachequeue.jobs (
     unique_key text,
     enqueued_at timestamptz NOT NULL,
     started_at timestamptz,
-    finished_at timestamptz
+    finished_at timestamptz,
+    -- The fenced changes of a running job find it by id and lease_expires_at IS NOT NULL, and
+    -- job_retry by finished_at IS NOT NULL, rather than by status: a condition on status would
+    -- let the planner scan a whole partial index (jobs_leases, jobs_finished), which grows
+    -- with the dead row versions a long-held snapshot keeps, instead of probing the key.
+    CONSTRAINT jobs_lease_iff_running
+        CHECK ((status = 'running') = (lease_expires_at IS NOT NULL)),
+    CONSTRAINT jobs_finished_iff_finished
+        CHECK ((status IN ('succeeded', 'dead', 'cancelled')) = (finished_at IS NOT NULL))
 );
 COMMENT ON TABLE cachequeue.jobs IS 'Jobs with their whole history, until job_purge';
-CREATE INDEX jobs_ready ON cachequeue.jobs (queue_id, priority DESC, run_at, id)
+-- Claim order: priority high to low (negated as bigint, so that one row comparison can start a
+-- scan at any job: see "claim cursor" in queue.cpp), then run time, then enqueue order.
+CREATE INDEX jobs_ready
+    ON cachequeue.jobs (queue_id, (OPERATOR(pg_catalog.-) priority::pg_catalog.int8), run_at, id)
     WHERE status = 'queued';
+-- Advanced whenever a job may have become claimable ahead of where a claim cursor stands (a
+-- retry, a reaped lease, a job enqueued with its own priority or a past run time): claims
+-- that see it move start their next scan from the front of the queue.
+CREATE SEQUENCE cachequeue.jobs_requeued;
+SELECT pg_catalog.setval('cachequeue.jobs_requeued', 1);
 CREATE INDEX jobs_leases ON cachequeue.jobs (lease_expires_at) WHERE status = 'running';
 CREATE INDEX jobs_finished ON cachequeue.jobs (finished_at)
     WHERE status IN ('succeeded', 'dead', 'cancelled');
