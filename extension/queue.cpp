@@ -629,6 +629,28 @@ CQ_FUNCTION(job_complete_many)
     PG_RETURN_DATUM(missed);
 }
 
+CQ_FUNCTION(job_release)
+{
+    int64 id = job_arg(fcinfo, 0);
+    pg_uuid_t* lease = lease_arg(fcinfo, 1);
+    cq::spi::Session session = cq::spi::begin();
+    Oid types[3] = {INT8OID, UUIDOID, TIMESTAMPTZOID};
+    Datum values[3] = {Int64GetDatum(id), UUIDPGetDatum(lease),
+                       TimestampTzGetDatum(GetCurrentTimestamp())};
+    // The claim counted an attempt that the job did not get: take it back.
+    uint64 rows = cq::spi::run_saved(
+        "UPDATE cachequeue.jobs SET status = 'queued', run_at = $3, lease_expires_at = NULL,"
+        " attempts = GREATEST(attempts OPERATOR(pg_catalog.-) 1, 0)"
+        " WHERE id OPERATOR(pg_catalog.=) $1"
+        " AND lease OPERATOR(pg_catalog.=) $2 AND lease_expires_at IS NOT NULL",
+        SPI_OK_UPDATE, 3, types, values);
+    if (rows == 0)
+        fencing_error(id, lease, "release");
+    cq::claim::signal_requeue();
+    cq::spi::end(session);
+    PG_RETURN_VOID();
+}
+
 CQ_FUNCTION(job_fail)
 {
     int64 id = job_arg(fcinfo, 0);

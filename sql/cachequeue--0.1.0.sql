@@ -331,6 +331,12 @@ AS 'MODULE_PATHNAME', 'job_complete_many';
 COMMENT ON FUNCTION cachequeue.job_complete_many(bigint[], uuid[], jsonb[]) IS
     'Completes a batch of jobs in one statement; returns the ids whose lease was not current';
 
+CREATE FUNCTION cachequeue.job_release(id bigint, lease uuid)
+RETURNS void LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'job_release';
+COMMENT ON FUNCTION cachequeue.job_release(bigint, uuid) IS
+    'Gives a claimed job back to its queue at once, without counting the attempt';
+
 CREATE FUNCTION cachequeue.job_fail(id bigint, lease uuid, error text,
     retry_in interval DEFAULT NULL)
 RETURNS text LANGUAGE c VOLATILE PARALLEL UNSAFE
@@ -424,6 +430,7 @@ GRANT EXECUTE ON FUNCTION
     cachequeue.job_complete(bigint, uuid, jsonb),
     cachequeue.job_complete_many(bigint[], uuid[], jsonb[]),
     cachequeue.job_fail(bigint, uuid, text, interval),
+    cachequeue.job_release(bigint, uuid),
     cachequeue.job_reap(),
     cachequeue.job_status(bigint),
     cachequeue.queue_stats()

@@ -42,6 +42,20 @@ BEGIN;
 SELECT pg_temp.take() AS rolled_back_4;
 ROLLBACK;
 SELECT pg_temp.take() AS expect_4;
+-- a job given back by its worker (job_release): claimable at once, its attempt not counted
+SELECT pg_temp.take() AS expect_5;
+SELECT job_release(job, lease) FROM taken WHERE payload ->> 'n' = '5';
+SELECT status, attempts FROM cachequeue.jobs WHERE payload ->> 'n' = '5' AND queue_id =
+    (SELECT id FROM cachequeue.queues WHERE name = 'cur');
+SELECT regexp_replace(cq_try(format('SELECT job_release(%s, %L)', job, lease)),
+                      'job \d+:', 'job N:') AS released_twice
+FROM taken WHERE payload ->> 'n' = '5';
+SELECT regexp_replace(cq_try(format('SELECT job_release(%s, %L)', job, gen_random_uuid())),
+                      'job \d+:', 'job N:') AS forged
+FROM taken WHERE payload ->> 'n' = '5';
+SELECT cq_try('SELECT job_release(NULL, gen_random_uuid())') AS null_id;
+SELECT cq_try('SELECT job_release(1, NULL)') AS null_lease;
+SELECT cq_try('SELECT job_release(0, gen_random_uuid())') AS unknown_job;
 -- the cursor goes below the queue's priority; a new job of the queue's priority comes first
 SELECT job_enqueue('cur', 'low', '{"n": "low1"}', priority => -1) > 0 AS enqueued;
 SELECT job_enqueue('cur', 'low', '{"n": "low2"}', priority => -1) > 0 AS enqueued;

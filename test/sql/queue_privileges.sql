@@ -79,6 +79,7 @@ SELECT cq_try($$SELECT count(*) FROM cachequeue.job_claim(ARRAY['priv_q'], 'nobo
 SELECT cq_try(format('SELECT cachequeue.job_heartbeat(%s, %L)', :pg_job, :'pg_lease'));
 SELECT cq_try(format('SELECT cachequeue.job_complete(%s, %L)', :pg_job, :'pg_lease'));
 SELECT cq_try(format('SELECT cachequeue.job_fail(%s, %L, %L)', :pg_job, :'pg_lease', 'e'));
+SELECT cq_try(format('SELECT cachequeue.job_release(%s, %L)', :pg_job, :'pg_lease'));
 SELECT cq_try(format('SELECT cachequeue.job_cancel(%s)', :pg_job));
 SELECT cq_try(format('SELECT cachequeue.job_retry(%s)', :pg_job));
 SELECT cq_try($$SELECT cachequeue.job_reap()$$);
@@ -105,6 +106,7 @@ SELECT cq_try($$SELECT count(*) FROM cachequeue.job_claim(ARRAY['priv_q'], 'prod
 SELECT cq_try(format('SELECT cachequeue.job_heartbeat(%s, %L)', :pg_job, :'pg_lease'));
 SELECT cq_try(format('SELECT cachequeue.job_complete(%s, %L)', :pg_job, :'pg_lease'));
 SELECT cq_try(format('SELECT cachequeue.job_fail(%s, %L, %L)', :pg_job, :'pg_lease', 'e'));
+SELECT cq_try(format('SELECT cachequeue.job_release(%s, %L)', :pg_job, :'pg_lease'));
 SELECT cq_try($$SELECT cachequeue.job_reap()$$);
 SELECT cq_try(format('SELECT cachequeue.job_retry(%s)', :uniq_job));
 SELECT cq_try($$SELECT cachequeue.job_purge('0 s')$$);
@@ -128,6 +130,10 @@ FROM cachequeue.job_claim(ARRAY['priv_q'], 'q_worker') \gset
 SELECT :'first_in_line' AS first_in_line, :'task' AS task, :attempt AS attempt;
 SELECT cachequeue.job_heartbeat(:prod_job, :'w_lease') > now() AS extended;
 SELECT cachequeue.job_complete(:prod_job, :'w_lease', '{"ok": true}');
+SELECT id AS w2_job, lease AS w2_lease FROM cachequeue.job_claim(ARRAY['priv_q'], 'q_worker')
+\gset
+SELECT cachequeue.job_release(:w2_job, :'w2_lease');
+SELECT status FROM cachequeue.job_status(:w2_job);
 SELECT id AS w2_job, lease AS w2_lease FROM cachequeue.job_claim(ARRAY['priv_q'], 'q_worker')
 \gset
 SELECT cachequeue.job_fail(:w2_job, :'w2_lease', 'worker failed', '1 hour');
