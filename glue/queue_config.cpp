@@ -101,14 +101,14 @@ private:
             for (const auto& [key, field] : value.items()) {
                 std::string field_path = child(path, key);
                 if (key == "max_retries")
-                    queue.max_retries =
-                        int(whole(field, field_path, 0, max_retries_limit, "retries"));
+                    queue.max_retries = int(whole(field, field_path, 0, max_retries_limit,
+                                                  "a whole number of retries"));
                 else if (key == "timeout")
                     queue.timeout_seconds = seconds(field, field_path);
                 else if (key == "priority")
                     queue.priority =
                         int(whole(field, field_path, std::numeric_limits<int32_t>::min(),
-                                  std::numeric_limits<int32_t>::max(), "priority"));
+                                  std::numeric_limits<int32_t>::max(), "a whole number"));
                 else
                     fail(field_path, "unknown queue setting (expected max_retries, timeout or "
                                      "priority)");
@@ -120,8 +120,8 @@ private:
     int64_t whole(const Json& value, const std::string& path, int64_t min, int64_t max,
                   const std::string& what) const
     {
-        std::string expected = "expected a whole number of " + what + " from " +
-                               std::to_string(min) + " to " + std::to_string(max);
+        std::string expected =
+            "expected " + what + " from " + std::to_string(min) + " to " + std::to_string(max);
         if (value.is_number_unsigned()) {
             auto n = value.get<uint64_t>();
             if (n <= uint64_t(max))

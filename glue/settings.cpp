@@ -653,6 +653,14 @@ std::vector<ConnKeyword> keywords_from_url(const std::string& url, const std::st
     std::string error;
     ConninfoPtr options = parse_conninfo(libpq_url, error);
     if (!options) {
+        // an "@" libpq did not take as the end of the user info: the password may have a "/"
+        // in it, and libpq's message may quote what follows
+        auto layout = uri_layout(libpq_url);
+        size_t last_at = libpq_url.rfind('@');
+        if (layout && last_at != std::string::npos && last_at >= layout->authority &&
+            last_at != layout->at)
+            throw SettingsError(variable + ": not a valid URL; write the characters / ? @ # "
+                                           "and spaces in the user name and password as %XX");
         std::string masked_error;
         if (parse_conninfo(mask_database_url(libpq_url), masked_error))
             throw SettingsError(variable + ": the password is not valid in a URL (write "
