@@ -1,4 +1,4 @@
-// Job handlers: the command run per job.
+// Job handlers: the command run per job and the long-lived line-protocol process.
 #include "handler.hpp"
 
 #include <sys/wait.h>
@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "child_process.hpp"
 
@@ -86,6 +87,11 @@ std::string result_of(std::string_view out)
         return std::string(out);
     }
     return json(std::string(out)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string json_string(const std::string& text)
+{
+    return json(text).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 } // namespace
@@ -174,6 +180,175 @@ Outcome run_command(const HandlerSpec& spec, const JobInput& job, Clock::time_po
     }
     return finished(Kind::failed, started,
                     describe_wait_status(ended.status) + stderr_suffix(*child));
+}
+
+PersistentHandler::PersistentHandler(HandlerSpec spec, HandlerOptions options)
+    : spec_(std::move(spec)), options_(std::move(options)), restart_delay_(options_.restart_min)
+{}
+
+PersistentHandler::~PersistentHandler()
+{
+    stop(milliseconds(0));
+}
+
+long PersistentHandler::pid() const
+{
+    return child_ ? static_cast<long>(child_->pid()) : -1;
+}
+
+void PersistentHandler::stop(milliseconds grace)
+{
+    if (!child_) {
+        return;
+    }
+    child_->close_input_when_sent();
+    child_->wait_exit(grace);
+    child_->finish(options_.kill_grace);
+    child_.reset();
+}
+
+// A crash, a protocol error or a failed start: the next start waits, longer each time in a row.
+void PersistentHandler::crashed()
+{
+    restart_at_ = Clock::now() + restart_delay_;
+    restart_delay_ = std::min(restart_delay_ * 2, options_.restart_max);
+}
+
+// Ends the process after it broke the protocol or stopped answering, and fails the job.
+Outcome PersistentHandler::lost_process(Clock::time_point started, const std::string& what)
+{
+    child_->finish(options_.kill_grace);
+    std::string error = what + stderr_suffix(*child_);
+    child_.reset();
+    crashed();
+    return finished(Outcome::Kind::failed, started, error);
+}
+
+Outcome PersistentHandler::run(const JobInput& job, Clock::time_point deadline,
+                               const std::atomic<bool>& abort)
+{
+    using Kind = Outcome::Kind;
+    auto started = Clock::now();
+    if (abort.load()) {
+        return finished(Kind::aborted, started, "aborted by the worker before the job was sent");
+    }
+    if (started >= deadline) {
+        return finished(Kind::timed_out, started, "timed out before the job was sent");
+    }
+
+    // the job line; the payload goes in as written, its line breaks (outside strings) blanked
+    std::string payload = job.payload.empty() ? "null" : job.payload;
+    if (!json::accept(payload)) {
+        return finished(Kind::failed, started, "payload is not valid JSON");
+    }
+    std::replace(payload.begin(), payload.end(), '\n', ' ');
+    std::replace(payload.begin(), payload.end(), '\r', ' ');
+    std::string line =
+        "{\"id\":" + std::to_string(job.id) + ",\"queue\":" + json_string(job.queue) +
+        ",\"task\":" + json_string(job.task) + ",\"attempt\":" + std::to_string(job.attempt) +
+        ",\"payload\":" + payload + "}\n";
+
+    // a process that exited while idle is replaced before it is given the job
+    if (child_ && child_->exited()) {
+        child_->finish(options_.kill_grace);
+        child_.reset();
+        crashed();
+    }
+
+    // start one, after the back-off that follows a crash
+    if (!child_) {
+        while (Clock::now() < restart_at_) {
+            if (abort.load()) {
+                return finished(Kind::aborted, started,
+                                "aborted by the worker while waiting to restart the handler");
+            }
+            if (Clock::now() >= deadline) {
+                return finished(Kind::timed_out, started,
+                                "timed out while waiting to restart the handler after a crash");
+            }
+            std::this_thread::sleep_for(std::min(tick(deadline), tick(restart_at_)));
+        }
+        try {
+            child_ = std::make_unique<ChildProcess>(spec_.argv, std::vector<std::string>{},
+                                                    options_.max_output, options_.stderr_line);
+        } catch (const StartError& e) {
+            crashed();
+            return finished(Kind::failed, started, e.what());
+        }
+    }
+    child_->clear_stderr_tail();
+    child_->send(line);
+
+    // wait for one line on stdout
+    std::string reply;
+    std::size_t scanned = 0;
+    for (;;) {
+        std::string& out = child_->output();
+        std::size_t eol = out.find('\n', scanned);
+        if (eol != std::string::npos) {
+            reply = out.substr(0, eol);
+            out.erase(0, eol + 1);
+            break;
+        }
+        scanned = out.size();
+        if (child_->output_overflowed()) {
+            return lost_process(started, "protocol error: reply longer than " +
+                                             bytes_text(options_.max_output));
+        }
+        if (child_->exited() || child_->output_closed() || child_->input_refused()) {
+            // it may be on its way out; what it wrote before going may still hold the reply
+            bool running = !child_->wait_exit(options_.kill_grace);
+            Ended ended = child_->finish(options_.kill_grace);
+            if (child_->output().find('\n', scanned) != std::string::npos) {
+                continue;
+            }
+            std::string what;
+            if (running) {
+                what = child_->output_closed() ? "handler closed its stdout"
+                                               : "handler closed its stdin";
+            } else if (ended.status != -1 && WIFEXITED(ended.status)) {
+                what = "handler exited with status " + std::to_string(WEXITSTATUS(ended.status));
+            } else {
+                what = "handler " + describe_wait_status(ended.status);
+            }
+            return lost_process(started, what);
+        }
+        if (abort.load() || Clock::now() >= deadline) {
+            bool aborted = abort.load();
+            double ran = std::chrono::duration<double>(Clock::now() - started).count();
+            Ended ended = child_->finish(options_.kill_grace);
+            std::string error = killed_text(aborted ? "aborted by the worker"
+                                                    : "timed out after " + seconds_text(ran),
+                                            ended, options_, *child_);
+            child_.reset();
+            return finished(aborted ? Kind::aborted : Kind::timed_out, started, error);
+        }
+        child_->pump(tick(deadline));
+    }
+
+    // the reply: {"id": <the job's>, "result": <any JSON>} or {"id": ..., "error": "..."}
+    json answer = json::parse(reply, nullptr, false);
+    auto quoted = [&reply] { return one_line(reply, 200, Keep::start); };
+    if (answer.is_discarded()) {
+        return lost_process(started, "protocol error: reply is not JSON: " + quoted());
+    }
+    if (!answer.is_object() || !answer.contains("id")) {
+        return lost_process(started, "protocol error: reply has no \"id\": " + quoted());
+    }
+    const json& id = answer["id"];
+    if (!id.is_number_integer() || id.get<long long>() != job.id) {
+        return lost_process(started, "protocol error: reply names job " + id.dump() +
+                                         ", the job sent was " + std::to_string(job.id));
+    }
+    restart_delay_ = options_.restart_min;
+    if (answer.contains("error") && !answer["error"].is_null()) {
+        const json& error = answer["error"];
+        std::string text = one_line(error.is_string() ? error.get<std::string>() : error.dump(),
+                                    quote_bytes, Keep::start);
+        return finished(Kind::failed, started, text.empty() ? "handler reported an error" : text);
+    }
+    return finished(Kind::succeeded, started, {},
+                    answer.contains("result") ? answer["result"].dump() : std::string());
 }
 
 } // namespace cq::runner

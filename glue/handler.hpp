@@ -1,4 +1,5 @@
-// Running one job's handler: a command started per job.
+// Running one job's handler: a command started per job, or a long-lived process fed one job
+// per line. What a handler sees and must answer is described in docs/handlers.md.
 //
 // Every call blocks until the job has an outcome; the worker runs one call per concurrency
 // slot, each slot on its own thread with its own objects. A call returns soon after its
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -57,5 +59,39 @@ struct HandlerOptions {
 // environment variables, the result from stdout and the exit status.
 Outcome run_command(const HandlerSpec& spec, const JobInput& job, Clock::time_point deadline,
                     const std::atomic<bool>& abort, const HandlerOptions& options = {});
+
+class ChildProcess;
+
+// A long-lived handler process, owned by one slot: started by the first run(), fed one job
+// per line, restarted (after a back-off) when it dies or breaks the protocol, replaced when
+// a job times out. Not for use by several threads at once.
+class PersistentHandler
+{
+public:
+    explicit PersistentHandler(HandlerSpec spec, HandlerOptions options = {});
+    // Stops the process as stop(0) does.
+    ~PersistentHandler();
+    PersistentHandler(const PersistentHandler&) = delete;
+    PersistentHandler& operator=(const PersistentHandler&) = delete;
+
+    Outcome run(const JobInput& job, Clock::time_point deadline, const std::atomic<bool>& abort);
+
+    // Closes the handler's stdin and gives it up to grace to exit, then SIGTERM and, after
+    // options.kill_grace, SIGKILL to its process group. The next run() starts a new process.
+    void stop(std::chrono::milliseconds grace);
+
+    // The process's id, or -1 when none is running.
+    long pid() const;
+
+private:
+    Outcome lost_process(Clock::time_point started, const std::string& what);
+    void crashed();
+
+    HandlerSpec spec_;
+    HandlerOptions options_;
+    std::unique_ptr<ChildProcess> child_;
+    std::chrono::milliseconds restart_delay_;
+    Clock::time_point restart_at_{};
+};
 
 } // namespace cq::runner

@@ -1,4 +1,4 @@
-// Unit tests of handler execution, with real processes: /bin/sh and the scripts in
+// Unit tests of handler execution, with real processes: /bin/sh, python3 and the scripts in
 // test/unit/handlers/. No test looks at how long anything took.
 #include <catch2/catch.hpp>
 
@@ -55,6 +55,11 @@ HandlerSpec sh(std::string script)
 std::string handlers_dir()
 {
     return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "handlers").string();
+}
+
+HandlerSpec long_lived()
+{
+    return HandlerSpec{{"python3", handlers_dir() + "/long_lived.py"}, true};
 }
 
 // A path in the temporary directory, removed at the end of the test.
@@ -437,4 +442,175 @@ TEST_CASE("slots run commands side by side without mixing them up", "[handler][c
     }
     CHECK(right == 40);
     CHECK(open_fd_count() == fds_before);
+}
+
+// ---- long-lived handlers ----
+
+TEST_CASE("a long-lived handler runs many jobs in one process", "[handler][persistent]")
+{
+    PersistentHandler handler(long_lived());
+    CHECK(handler.pid() == -1);
+    Outcome first = handler.run(job("pid"), far(), no_abort);
+    REQUIRE(first.kind == Kind::succeeded);
+    CHECK(first.result == std::to_string(handler.pid()));
+    for (int i = 0; i < 20; ++i) {
+        Outcome o = handler.run(job("pid", "{}", 100 + i), far(), no_abort);
+        CHECK(o.kind == Kind::succeeded);
+        CHECK(o.result == first.result);
+    }
+
+    Outcome echo = handler.run(job("echo", "{\"to\": [\"a@b.c\"],\n \"n\": 2}"), far(), no_abort);
+    CHECK(echo.kind == Kind::succeeded);
+    CHECK(json::parse(echo.result) == json::parse(R"({"to": ["a@b.c"], "n": 2})"));
+    CHECK(handler.run(job("echo", ""), far(), no_abort).result == "null");
+
+    Outcome error = handler.run(job("fail", "\"no such study\""), far(), no_abort);
+    CHECK(error.kind == Kind::failed);
+    CHECK(error.error == "ValueError: no such study");
+    CHECK(handler.run(job("pid"), far(), no_abort).result == first.result);
+
+    Outcome not_json = handler.run(job("echo", "{oops"), far(), no_abort);
+    CHECK(not_json.kind == Kind::failed);
+    CHECK(not_json.error == "payload is not valid JSON");
+    CHECK(handler.run(job("pid"), far(), no_abort).result == first.result);
+}
+
+TEST_CASE("a long-lived handler takes and returns megabytes", "[handler][persistent][big]")
+{
+    PersistentHandler handler(long_lived());
+    std::string payload = json({{"blob", std::string(5'000'000, 'p')}}).dump();
+    Outcome o = handler.run(job("echo", payload), far(), no_abort);
+    REQUIRE(o.kind == Kind::succeeded);
+    CHECK(json::parse(o.result) == json::parse(payload));
+}
+
+TEST_CASE("a long-lived handler that crashes mid-job is restarted", "[handler][persistent]")
+{
+    PersistentHandler handler(long_lived());
+    std::string before = handler.run(job("pid"), far(), no_abort).result;
+    Outcome crash = handler.run(job("crash"), far(), no_abort);
+    CHECK(crash.kind == Kind::failed);
+    CHECK(crash.error == "handler exited with status 3: crashing on purpose");
+    CHECK(process_gone(std::stol(before)));
+
+    Outcome after = handler.run(job("pid"), far(), no_abort);
+    CHECK(after.kind == Kind::succeeded);
+    CHECK(after.result != before);
+}
+
+TEST_CASE("a long-lived handler that exits between jobs is replaced", "[handler][persistent]")
+{
+    PersistentHandler handler(long_lived());
+    Outcome leaving = handler.run(job("exit_soon"), far(), no_abort);
+    CHECK(leaving.kind == Kind::succeeded);
+    long old_pid = handler.pid();
+    REQUIRE(process_gone(old_pid));
+    Outcome next = handler.run(job("pid"), far(), no_abort);
+    CHECK(next.kind == Kind::succeeded);
+    CHECK(next.result != std::to_string(old_pid));
+}
+
+TEST_CASE("a reply that breaks the protocol fails the job and restarts the handler",
+          "[handler][persistent]")
+{
+    PersistentHandler handler(long_lived());
+    std::string first = handler.run(job("pid"), far(), no_abort).result;
+
+    Outcome garbage = handler.run(job("not_json"), far(), no_abort);
+    CHECK(garbage.kind == Kind::failed);
+    CHECK(garbage.error == "protocol error: reply is not JSON: this is not json");
+    std::string second = handler.run(job("pid"), far(), no_abort).result;
+    CHECK(second != first);
+
+    Outcome wrong = handler.run(job("wrong_id", "8", 7), far(), no_abort);
+    CHECK(wrong.kind == Kind::failed);
+    CHECK(wrong.error == "protocol error: reply names job 8, the job sent was 7");
+    Outcome third = handler.run(job("pid"), far(), no_abort);
+    CHECK(third.kind == Kind::succeeded);
+    CHECK(third.result != second);
+
+    Outcome no_id = handler.run(job("wrong_id", "null", 7), far(), no_abort);
+    CHECK(no_id.error == "protocol error: reply names job null, the job sent was 7");
+    CHECK(handler.run(job("pid"), far(), no_abort).kind == Kind::succeeded);
+}
+
+TEST_CASE("a long-lived job past its deadline gets a fresh process next", "[handler][persistent]")
+{
+    PersistentHandler handler(long_lived());
+    std::string first = handler.run(job("pid"), far(), no_abort).result;
+    Outcome slow = handler.run(job("sleep", "1000"), in(300ms), no_abort);
+    CHECK(slow.kind == Kind::timed_out);
+    CHECK(slow.error.rfind("timed out after ", 0) == 0);
+    CHECK(process_gone(std::stol(first)));
+
+    Outcome next = handler.run(job("pid"), far(), no_abort);
+    CHECK(next.kind == Kind::succeeded);
+    CHECK(next.result != first);
+}
+
+TEST_CASE("the abort flag stops a long-lived handler", "[handler][persistent][kill]")
+{
+    PersistentHandler handler(long_lived());
+    std::string first = handler.run(job("pid"), far(), no_abort).result;
+    std::atomic<bool> abort{false};
+    std::thread trigger([&abort] {
+        std::this_thread::sleep_for(200ms);
+        abort = true;
+    });
+    Outcome o = handler.run(job("sleep", "1000"), far(), abort);
+    trigger.join();
+    CHECK(o.kind == Kind::aborted);
+    CHECK(o.error.rfind("aborted by the worker", 0) == 0);
+    CHECK(process_gone(std::stol(first)));
+}
+
+TEST_CASE("restarts after crashes back off, and the wait can be cut short",
+          "[handler][persistent][kill]")
+{
+    HandlerOptions options;
+    options.restart_min = 10min;
+    PersistentHandler handler(long_lived(), options);
+    CHECK(handler.run(job("crash"), far(), no_abort).kind == Kind::failed);
+
+    Outcome timed_out = handler.run(job("pid"), in(300ms), no_abort);
+    CHECK(timed_out.kind == Kind::timed_out);
+    CHECK(timed_out.error == "timed out while waiting to restart the handler after a crash");
+
+    std::atomic<bool> abort{false};
+    std::thread trigger([&abort] {
+        std::this_thread::sleep_for(200ms);
+        abort = true;
+    });
+    Outcome aborted = handler.run(job("pid"), far(), abort);
+    trigger.join();
+    CHECK(aborted.kind == Kind::aborted);
+    CHECK(aborted.error == "aborted by the worker while waiting to restart the handler");
+}
+
+TEST_CASE("a long-lived handler that cannot start fails its jobs", "[handler][persistent]")
+{
+    HandlerOptions options;
+    options.restart_min = 1ms;
+    PersistentHandler handler(HandlerSpec{{"cachequeue-no-such-handler"}, true}, options);
+    for (int i = 0; i < 3; ++i) {
+        Outcome o = handler.run(job("pid"), far(), no_abort);
+        CHECK(o.kind == Kind::failed);
+        CHECK(o.error == "cannot run 'cachequeue-no-such-handler': No such file or directory");
+    }
+}
+
+TEST_CASE("a long-lived handler's stderr lines reach the worker, and stop() ends it",
+          "[handler][persistent]")
+{
+    std::vector<std::string> lines;
+    HandlerOptions options;
+    options.stderr_line = [&lines](std::string_view line) { lines.emplace_back(line); };
+    PersistentHandler handler(long_lived(), options);
+    Outcome o = handler.run(job("log", R"(["sending", "sent"])"), far(), no_abort);
+    CHECK(o.result == "2");
+    long pid = handler.pid();
+    handler.stop(5s);
+    CHECK(handler.pid() == -1);
+    CHECK(process_gone(pid));
+    CHECK(lines == std::vector<std::string>{"sending", "sent"});
 }
