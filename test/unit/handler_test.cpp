@@ -62,6 +62,27 @@ HandlerSpec long_lived()
     return HandlerSpec{{"python3", handlers_dir() + "/long_lived.py"}, true};
 }
 
+// The fenced code block of docs/handlers.md whose first line is first_line.
+std::string docs_example(const std::string& first_line)
+{
+    auto docs = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "../../docs";
+    std::ifstream file(docs / "handlers.md");
+    std::string line, block;
+    bool inside = false;
+    while (std::getline(file, line)) {
+        if (line.rfind("```", 0) == 0) {
+            if (inside && block.rfind(first_line + "\n", 0) == 0) {
+                return block;
+            }
+            inside = !inside;
+            block.clear();
+        } else if (inside) {
+            block += line + "\n";
+        }
+    }
+    return {};
+}
+
 // A path in the temporary directory, removed at the end of the test.
 struct TempPath {
     std::string path;
@@ -613,4 +634,36 @@ TEST_CASE("a long-lived handler's stderr lines reach the worker, and stop() ends
     CHECK(handler.pid() == -1);
     CHECK(process_gone(pid));
     CHECK(lines == std::vector<std::string>{"sending", "sent"});
+}
+
+// ---- the documentation's examples ----
+
+TEST_CASE("the handler examples in docs/handlers.md work", "[handler][docs]")
+{
+    SECTION("the command handler")
+    {
+        TempPath script;
+        std::ofstream(script.path) << docs_example("#!/bin/sh");
+        JobInput export_job{900000 + getpid(), "export", "export_data", 1, R"({"study": 7})"};
+        std::string out = (std::filesystem::temp_directory_path() /
+                           ("export-" + std::to_string(export_job.id) + ".json"))
+                              .string();
+        Outcome o =
+            run_command(HandlerSpec{{"/bin/sh", script.path}, false}, export_job, far(), no_abort);
+        std::filesystem::remove(out);
+        REQUIRE(o.kind == Kind::succeeded);
+        CHECK(json::parse(o.result) == json({{"path", out}, {"bytes", 13}}));
+    }
+    SECTION("the long-lived handler")
+    {
+        TempPath script;
+        std::ofstream(script.path) << docs_example("#!/usr/bin/env python3");
+        PersistentHandler handler(HandlerSpec{{"python3", script.path}, true});
+        Outcome sent = handler.run(job("send_email", R"({"to": "a@b.c"})"), far(), no_abort);
+        REQUIRE(sent.kind == Kind::succeeded);
+        CHECK(json::parse(sent.result) == json({{"sent_to", "a@b.c"}}));
+        Outcome unknown = handler.run(job("archive", "null"), far(), no_abort);
+        CHECK(unknown.kind == Kind::failed);
+        CHECK(unknown.error == "KeyError: 'archive'");
+    }
 }
