@@ -45,9 +45,10 @@ class ChildProcess
 public:
     // Starts argv (argv[0] looked up in PATH when it has no slash) with the environment of
     // this process plus env_overrides ("NAME=value", replacing a variable of the same name).
-    // Signal dispositions and the signal mask are reset to defaults in the child. Stdout
-    // beyond max_output bytes is not read (output_overflowed() says so); each complete line
-    // of stderr goes to stderr_line when set. Throws StartError.
+    // Signal dispositions and the signal mask are reset to defaults in the child. Once more
+    // than max_output bytes came on stdout it is read no further (output_overflowed() says
+    // so); each complete line of stderr goes to stderr_line when set. Throws StartError.
+    // Reads environ: no thread may change the environment meanwhile.
     ChildProcess(const std::vector<std::string>& argv,
                  const std::vector<std::string>& env_overrides, std::size_t max_output,
                  std::function<void(std::string_view)> stderr_line);

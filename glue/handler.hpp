@@ -80,7 +80,8 @@ public:
     // options.kill_grace, SIGKILL to its process group. The next run() starts a new process.
     void stop(std::chrono::milliseconds grace);
 
-    // The process's id, or -1 when none is running.
+    // The current process's id (it may have exited since its last reply), or -1 when there
+    // is none: before the first run(), after stop(), after a job that ended the process.
     long pid() const;
 
 private:
