@@ -1,0 +1,98 @@
+// Running one job's handler: a command started per job, or a long-lived process fed one job
+// per line. What a handler sees and must answer is described in docs/handlers.md.
+//
+// Every call blocks until the job has an outcome; the worker runs one call per concurrency
+// slot, each slot on its own thread with its own objects. A call returns soon after its
+// deadline passes or the abort flag is set, having killed the handler's process group.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "handler_spec.hpp"
+
+namespace cq::runner {
+
+// The job as a handler receives it.
+struct JobInput {
+    long long id = 0;
+    std::string queue;
+    std::string task;
+    int attempt = 0;
+    std::string payload; // JSON text; empty stands for SQL NULL and is sent as null
+};
+
+// What became of a job.
+struct Outcome {
+    enum class Kind { succeeded, failed, timed_out, aborted };
+    Kind kind = Kind::failed;
+    std::string result; // succeeded: JSON text, or empty for a NULL result
+    std::string error;  // otherwise: one line saying what happened
+    double seconds = 0; // time spent in the call
+};
+
+const char* to_string(Outcome::Kind kind);
+
+using Clock = std::chrono::steady_clock;
+
+struct HandlerOptions {
+    // The most a command handler may write to stdout, and the longest reply line of a
+    // long-lived handler; more fails the job.
+    std::size_t max_output = 16 * 1024 * 1024;
+    // How long a handler has between SIGTERM and SIGKILL.
+    std::chrono::milliseconds kill_grace{1000};
+    // Wait before restarting a long-lived handler that crashed: doubles with each crash in a
+    // row up to the maximum, back to the minimum after a reply.
+    std::chrono::milliseconds restart_min{100};
+    std::chrono::milliseconds restart_max{30'000};
+    // Called with each line the handler writes to stderr (without the newline), on the
+    // calling thread. Unset: stderr only feeds the tail quoted in error messages.
+    std::function<void(std::string_view)> stderr_line;
+};
+
+// Runs one job in a process of its own: the payload on stdin, the job in CACHEQUEUE_*
+// environment variables, the result from stdout and the exit status.
+Outcome run_command(const HandlerSpec& spec, const JobInput& job, Clock::time_point deadline,
+                    const std::atomic<bool>& abort, const HandlerOptions& options = {});
+
+class ChildProcess;
+
+// A long-lived handler process, owned by one slot: started by the first run(), fed one job
+// per line, restarted (after a back-off) when it dies or breaks the protocol, replaced when
+// a job times out. Not for use by several threads at once.
+class PersistentHandler
+{
+public:
+    explicit PersistentHandler(HandlerSpec spec, HandlerOptions options = {});
+    // Stops the process as stop(0) does.
+    ~PersistentHandler();
+    PersistentHandler(const PersistentHandler&) = delete;
+    PersistentHandler& operator=(const PersistentHandler&) = delete;
+
+    Outcome run(const JobInput& job, Clock::time_point deadline, const std::atomic<bool>& abort);
+
+    // Closes the handler's stdin and gives it up to grace to exit, then SIGTERM and, after
+    // options.kill_grace, SIGKILL to its process group. The next run() starts a new process.
+    void stop(std::chrono::milliseconds grace);
+
+    // The current process's id (it may have exited since its last reply), or -1 when there
+    // is none: before the first run(), after stop(), after a job that ended the process.
+    long pid() const;
+
+private:
+    Outcome lost_process(Clock::time_point started, const std::string& what);
+    void crashed();
+
+    HandlerSpec spec_;
+    HandlerOptions options_;
+    std::unique_ptr<ChildProcess> child_;
+    std::chrono::milliseconds restart_delay_;
+    Clock::time_point restart_at_{};
+};
+
+} // namespace cq::runner
