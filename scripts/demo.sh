@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up on a fresh machine and runs the demo: installs deps, builds and installs
-# cachequeue, starts the project cluster (.pgdata/, port 5499), creates the extension in
-# database postgres and runs scripts/demo.sql.
+# cachequeue (the extension and the runner), starts the project cluster (.pgdata/, port 5499),
+# creates the extension in database postgres, runs scripts/demo.sql, then runs a worker on demo
+# jobs of the email, report and export queues with the example handlers in examples/.
 set -euo pipefail
 
 script_path=$(realpath "${BASH_SOURCE[0]}")
@@ -34,6 +35,30 @@ cq_psql -At -c "SELECT 'cachequeue ' || extversion || ' is installed in database
 
 step "demo (scripts/demo.sql)"
 cq_psql -f scripts/demo.sql
+
+step "worker: demo jobs of the three queues (examples/queue_config.json)"
+# The runner reads the Django application's settings; here, the variables for the demo
+# cluster and the queues and handlers of examples/.
+sock_dir=$(bash scripts/cluster.sh status | sed -n 's/^export PGHOST=//p')
+export DB_HOST="${sock_dir:-$repo/.pgdata/sock}" DB_PORT=5499 DB_NAME=postgres DB_USER=postgres
+export QUEUE_CONFIG_FILE=examples/queue_config.json
+unset DATABASE_URL USE_SUPABASE
+cachequeue queue sync
+cq_psql -q <<'SQL'
+SELECT count(*) FROM cachequeue.job_enqueue_many('email', 'send_email',
+    ARRAY['{"to": "radiologist@example.org"}', '{"to": "referrer@example.org"}',
+          '{"subject": "no address"}']::jsonb[]);
+SELECT count(*) FROM cachequeue.job_enqueue_many('report', 'generate_report',
+    ARRAY['{"study": 7}', '{"study": 8}', '{"study": 9}']::jsonb[]);
+SELECT cachequeue.job_enqueue('export', 'export_data', '{"study": 7}');
+SQL
+cachequeue worker email report export --concurrency 2 --until-empty
+cq_psql -c "SELECT queue, queued, scheduled, running, succeeded, dead
+            FROM cachequeue.queue_stats() WHERE queue IN ('email', 'report', 'export')
+            ORDER BY queue"
+# The email without an address failed; it waits for its retry, with its error recorded.
+cq_psql -c "SELECT j.id, j.task, j.status, j.attempts, j.last_error FROM cachequeue.jobs j
+            WHERE j.status <> 'succeeded' ORDER BY j.id"
 
 step "done"
 cat <<'TEXT'

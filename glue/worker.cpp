@@ -1,0 +1,644 @@
+// `cachequeue worker` (see worker.hpp and docs/worker.md).
+#include "worker.hpp"
+
+#include "db.hpp"
+#include "handler.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <poll.h>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+namespace cq::runner {
+
+namespace {
+
+using Seconds = std::chrono::duration<double>;
+
+// SIGINT and SIGTERM reach the main loop through this pipe.
+int signal_pipe[2] = {-1, -1};
+volatile sig_atomic_t signals_seen = 0;
+
+extern "C" void on_stop_signal(int)
+{
+    int saved = errno;
+    signals_seen = signals_seen + 1;
+    char byte = 1;
+    ssize_t ignored = write(signal_pipe[1], &byte, 1);
+    (void)ignored;
+    errno = saved;
+}
+
+void install_signal_handlers()
+{
+    if (signal_pipe[0] < 0) {
+        if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+            throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
+    }
+    struct sigaction action {
+    };
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void drain_fd(int fd)
+{
+    char buffer[64];
+    while (read(fd, buffer, sizeof buffer) > 0) {
+    }
+}
+
+std::string default_worker_name()
+{
+    char host[256] = "unknown";
+    gethostname(host, sizeof host - 1);
+    return std::string(host) + ":" + std::to_string(getpid());
+}
+
+// A job from its claim to its outcome.
+struct Job {
+    JobInput input;
+    std::string lease;
+    double timeout = 0;          // the queue's timeout, as the claim's lease gave it
+    Clock::time_point lease_end; // as far as this worker knows
+    bool started = false;
+    bool finished = false; // an outcome is waiting to be recorded
+    Clock::time_point finished_at;
+    Outcome outcome;
+};
+
+struct Done {
+    long long id;
+    Outcome outcome;
+};
+
+// The state the slots share with the main loop.
+struct Shared {
+    std::mutex mutex;
+    std::condition_variable ready;
+    std::deque<std::pair<JobInput, double>> waiting; // job, timeout in seconds
+    std::vector<Done> done;
+    bool closing = false;
+    int wake_pipe[2] = {-1, -1};
+    std::atomic<bool> abort{false};
+};
+
+void wake(Shared& shared)
+{
+    char byte = 1;
+    ssize_t ignored = write(shared.wake_pipe[1], &byte, 1);
+    (void)ignored;
+}
+
+// One concurrency slot: runs jobs until the main loop closes.
+void slot_main(Shared& shared, const WorkerOptions& options, int slot)
+{
+    std::map<std::string, std::unique_ptr<PersistentHandler>> persistent;
+    HandlerOptions handler_options;
+    handler_options.stderr_line = [slot](std::string_view line) {
+        spdlog::warn("slot={} handler stderr: {}", slot, line);
+    };
+    for (;;) {
+        std::pair<JobInput, double> next;
+        {
+            std::unique_lock<std::mutex> lock(shared.mutex);
+            shared.ready.wait(lock, [&] { return shared.closing || !shared.waiting.empty(); });
+            if (shared.waiting.empty())
+                break;
+            next = std::move(shared.waiting.front());
+            shared.waiting.pop_front();
+        }
+        const JobInput& job = next.first;
+        auto deadline =
+            Clock::now() + std::chrono::duration_cast<Clock::duration>(Seconds(next.second));
+        Outcome outcome;
+        auto handler = options.handlers.find(job.task);
+        if (handler == options.handlers.end()) {
+            outcome.kind = Outcome::Kind::failed;
+            outcome.error = "no handler for task \"" + job.task + "\"";
+        } else if (handler->second.persistent) {
+            auto& process = persistent[job.task];
+            if (!process)
+                process = std::make_unique<PersistentHandler>(handler->second, handler_options);
+            outcome = process->run(job, deadline, shared.abort);
+        } else {
+            outcome = run_command(handler->second, job, deadline, shared.abort, handler_options);
+        }
+        {
+            std::lock_guard<std::mutex> lock(shared.mutex);
+            shared.done.push_back({job.id, std::move(outcome)});
+        }
+        wake(shared);
+    }
+    for (auto& entry : persistent)
+        entry.second->stop(std::chrono::milliseconds(1000));
+}
+
+// The SQL array literal of the queue names, e.g. {"email","report"}.
+std::string text_array(const std::vector<std::string>& items)
+{
+    std::string out = "{";
+    for (size_t i = 0; i < items.size(); i++) {
+        if (i > 0)
+            out += ',';
+        out += '"';
+        for (char c : items[i]) {
+            if (c == '"' || c == '\\')
+                out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
+class Worker
+{
+public:
+    Worker(const WorkerOptions& options, WorkerCounters& counters)
+        : options_(options), counters_(counters), db_(options.conninfo),
+          name_(options.worker_name.empty() ? default_worker_name() : options.worker_name)
+    {}
+
+    int run();
+
+private:
+    bool ensure_connected();
+    void claim(int count);
+    void record_outcomes();
+    void flush();
+    void heartbeat();
+    void release_waiting();
+    void log_job(const Job& job, const char* outcome, double seconds, const std::string& error);
+    void lease_lost(Job& job, const std::string& action);
+    bool completed_by_us(long long id);
+    int running() const { return static_cast<int>(jobs_.size()); }
+    // Jobs claimed whose handlers have not answered yet.
+    int unfinished() const;
+    bool all_finished() const;
+    void begin_stop(const char* why);
+    void loop();
+    void stop_slots(std::vector<std::thread>& slots);
+    void wait(double seconds);
+
+    const WorkerOptions& options_;
+    WorkerCounters& counters_;
+    Connection db_;
+    std::string name_;
+    Shared shared_;
+    std::map<long long, Job> jobs_; // claimed and not yet recorded
+    bool stopping_ = false;
+    Clock::time_point grace_end_{};
+    Clock::time_point next_claim_{};
+    double poll_delay_ = 0;
+    Clock::time_point next_connect_{};
+    double reconnect_delay_ = 0.5;
+    bool was_connected_ = false;
+    long long finished_jobs_ = 0;
+    bool ran_dry_ = false;
+    Clock::time_point next_flush_ = Clock::time_point::max();
+};
+
+// How long a success may wait to be recorded with others.
+constexpr std::chrono::milliseconds completion_delay{20};
+
+int Worker::unfinished() const
+{
+    return static_cast<int>(std::count_if(
+        jobs_.begin(), jobs_.end(), [](const auto& entry) { return !entry.second.finished; }));
+}
+
+bool Worker::ensure_connected()
+{
+    if (db_.connected())
+        return true;
+    if (Clock::now() < next_connect_)
+        return false;
+    try {
+        db_.connect();
+        if (options_.listen) {
+            std::string listen;
+            for (const std::string& queue : options_.queues)
+                listen += "LISTEN " + db_.quote_identifier("cachequeue_" + queue) + ";";
+            db_.exec_script(listen);
+        }
+        if (was_connected_) {
+            counters_.reconnects++;
+            spdlog::info("reconnected to the database");
+        }
+        was_connected_ = true;
+        reconnect_delay_ = 0.5;
+        return true;
+    } catch (const DbError& error) {
+        db_.close();
+        spdlog::error("{}; next attempt in {:.1f} s", error.what(), reconnect_delay_);
+        next_connect_ =
+            Clock::now() + std::chrono::duration_cast<Clock::duration>(Seconds(reconnect_delay_));
+        reconnect_delay_ = std::min(reconnect_delay_ * 2, options_.reconnect_max_seconds);
+        return false;
+    }
+}
+
+void Worker::log_job(const Job& job, const char* outcome, double seconds, const std::string& error)
+{
+    if (error.empty())
+        spdlog::info("job={} queue={} task={} attempt={} outcome={} duration={:.3f}s",
+                     job.input.id, job.input.queue, job.input.task, job.input.attempt, outcome,
+                     seconds);
+    else
+        spdlog::warn("job={} queue={} task={} attempt={} outcome={} duration={:.3f}s error={}",
+                     job.input.id, job.input.queue, job.input.task, job.input.attempt, outcome,
+                     seconds, nlohmann::json(error).dump());
+}
+
+void Worker::claim(int count)
+{
+    counters_.claims++;
+    // The claim's transaction may commit without waiting for the disk: a claim lost in a
+    // crash only makes the job run again (cachequeue.synchronous_claim in the README).
+    std::ostringstream sql;
+    sql << "SET LOCAL cachequeue.synchronous_claim = off;"
+        << " SELECT id, queue, task, payload, attempt, lease,"
+        << " extract(epoch FROM lease_expires_at - clock_timestamp())"
+        << " FROM cachequeue.job_claim(" << db_.quote_literal(text_array(options_.queues))
+        << "::text[], " << db_.quote_literal(name_) << ", " << count << ")";
+    Result rows = db_.exec_script(sql.str());
+    auto now = Clock::now();
+    for (int row = 0; row < rows.rows(); row++) {
+        Job job;
+        job.input.id = std::stoll(rows.get(row, 0));
+        job.input.queue = rows.get(row, 1);
+        job.input.task = rows.get(row, 2);
+        job.input.payload = rows.get(row, 3);
+        job.input.attempt = std::stoi(rows.get(row, 4));
+        job.lease = rows.get(row, 5);
+        job.timeout = std::max(0.001, std::stod(rows.get(row, 6)));
+        job.lease_end = now + std::chrono::duration_cast<Clock::duration>(Seconds(job.timeout));
+        {
+            std::lock_guard<std::mutex> lock(shared_.mutex);
+            shared_.waiting.emplace_back(job.input, job.timeout);
+        }
+        jobs_.emplace(job.input.id, std::move(job));
+        counters_.claimed++;
+    }
+    if (rows.rows() > 0)
+        shared_.ready.notify_all();
+    ran_dry_ = rows.rows() < count;
+    if (ran_dry_) {
+        poll_delay_ = poll_delay_ == 0 ? options_.poll_min_seconds
+                                       : std::min(poll_delay_ * 2, options_.poll_max_seconds);
+        next_claim_ =
+            Clock::now() + std::chrono::duration_cast<Clock::duration>(Seconds(poll_delay_));
+    } else {
+        poll_delay_ = 0;
+    }
+}
+
+// Moves the slots' outcomes onto their jobs.
+void Worker::record_outcomes()
+{
+    std::vector<Done> done;
+    {
+        std::lock_guard<std::mutex> lock(shared_.mutex);
+        done.swap(shared_.done);
+    }
+    for (Done& item : done) {
+        auto job = jobs_.find(item.id);
+        if (job == jobs_.end())
+            continue;
+        job->second.finished = true;
+        job->second.finished_at = Clock::now();
+        job->second.outcome = std::move(item.outcome);
+    }
+}
+
+bool Worker::completed_by_us(long long id)
+{
+    Result status =
+        db_.exec("SELECT status, worker FROM cachequeue.job_status($1)", {std::to_string(id)});
+    return status.rows() == 1 && status.get(0, 0) == "succeeded" && status.get(0, 1) == name_;
+}
+
+void Worker::lease_lost(Job& job, const std::string& action)
+{
+    counters_.lease_lost++;
+    log_job(job, "lease_lost", job.outcome.seconds,
+            "could not " + action +
+                ": the lease is not current (the job was taken over, "
+                "cancelled or reaped)");
+}
+
+// Records every finished job: successes in one job_complete_many, the others one by one.
+void Worker::flush()
+{
+    std::vector<long long> ids;
+    std::vector<std::string> leases;
+    std::vector<std::string> results;
+    Clock::time_point oldest = Clock::time_point::max();
+    for (auto& [id, job] : jobs_) {
+        if (job.finished && job.outcome.kind == Outcome::Kind::succeeded) {
+            ids.push_back(id);
+            leases.push_back(job.lease);
+            results.push_back(job.outcome.result.empty() ? "null" : job.outcome.result);
+            oldest = std::min(oldest, job.finished_at);
+        }
+    }
+    // Successes go in one statement (one commit): once a batch's worth is done, or nothing
+    // else is running, or the oldest has waited completion_delay.
+    bool send = !ids.empty() &&
+                (static_cast<int>(ids.size()) >= options_.batch_size || unfinished() == 0 ||
+                 stopping_ || Clock::now() - oldest >= completion_delay);
+    next_flush_ = send || ids.empty() ? Clock::time_point::max() : oldest + completion_delay;
+    if (send) {
+        nlohmann::json id_list = ids;
+        nlohmann::json lease_list = leases;
+        // jsonb[] from a JSON array of JSON values: one element per result.
+        std::string result_array = "[";
+        for (size_t i = 0; i < results.size(); i++)
+            result_array += (i > 0 ? "," : "") + results[i];
+        result_array += "]";
+        Result left =
+            db_.exec("SELECT cachequeue.job_complete_many("
+                     " ARRAY(SELECT pg_catalog.jsonb_array_elements_text($1::jsonb)::bigint),"
+                     " ARRAY(SELECT pg_catalog.jsonb_array_elements_text($2::jsonb)::uuid),"
+                     " ARRAY(SELECT pg_catalog.jsonb_array_elements($3::jsonb)))::text",
+                     {id_list.dump(), lease_list.dump(), result_array});
+        std::string not_done = left.get(0, 0); // {} or {4,7}
+        std::vector<long long> refused;
+        std::string number;
+        for (char c : not_done) {
+            if (c >= '0' && c <= '9') {
+                number += c;
+            } else if (!number.empty()) {
+                refused.push_back(std::stoll(number));
+                number.clear();
+            }
+        }
+        for (long long id : ids) {
+            Job& job = jobs_.at(id);
+            bool was_refused = std::find(refused.begin(), refused.end(), id) != refused.end();
+            // After a lost connection the first attempt may have committed after all.
+            if (was_refused && !completed_by_us(id)) {
+                lease_lost(job, "complete");
+            } else {
+                counters_.succeeded++;
+                log_job(job, "succeeded", job.outcome.seconds, "");
+            }
+            finished_jobs_++;
+            jobs_.erase(id);
+        }
+    }
+
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+        Job& job = it->second;
+        if (!job.finished || job.outcome.kind == Outcome::Kind::succeeded) {
+            ++it; // still running, or a success waiting for others
+            continue;
+        }
+        std::string id = std::to_string(job.input.id);
+        try {
+            if (job.outcome.kind == Outcome::Kind::aborted) {
+                db_.exec("SELECT cachequeue.job_release($1, $2)", {id, job.lease});
+                counters_.released++;
+                log_job(job, "released", job.outcome.seconds, job.outcome.error);
+            } else {
+                bool timed_out = job.outcome.kind == Outcome::Kind::timed_out;
+                Result status = db_.exec("SELECT cachequeue.job_fail($1, $2, $3)",
+                                         {id, job.lease, job.outcome.error});
+                (timed_out ? counters_.timed_out : counters_.failed)++;
+                log_job(job, timed_out ? "timed_out" : "failed", job.outcome.seconds,
+                        job.outcome.error + " (now " + status.get(0, 0) + ")");
+            }
+        } catch (const DbError& error) {
+            if (error.connection_lost())
+                throw;
+            if (error.sqlstate() == "QL001" || error.sqlstate() == "P0002")
+                lease_lost(job, job.outcome.kind == Outcome::Kind::aborted ? "release" : "fail");
+            else
+                log_job(job, "unrecorded", job.outcome.seconds, error.what());
+        }
+        finished_jobs_++;
+        it = jobs_.erase(it);
+    }
+}
+
+// Extends the leases of jobs that are past half of theirs (waiting or running).
+void Worker::heartbeat()
+{
+    auto now = Clock::now();
+    for (auto& [id, job] : jobs_) {
+        if (job.finished)
+            continue;
+        auto half = std::chrono::duration_cast<Clock::duration>(Seconds(job.timeout / 2));
+        if (job.lease_end - now > half)
+            continue;
+        try {
+            Result left = db_.exec("SELECT extract(epoch FROM cachequeue.job_heartbeat($1, $2)"
+                                   " - clock_timestamp())",
+                                   {std::to_string(id), job.lease});
+            job.lease_end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                               Seconds(std::stod(left.get(0, 0))));
+        } catch (const DbError& error) {
+            if (error.connection_lost())
+                throw;
+            // Someone else holds the job now: its handler's result will be refused.
+            spdlog::warn("job={} heartbeat refused: {}", id, error.what());
+            job.lease_end =
+                now + std::chrono::duration_cast<Clock::duration>(Seconds(job.timeout));
+        }
+    }
+}
+
+// Gives back the jobs claimed but not started.
+void Worker::release_waiting()
+{
+    std::deque<std::pair<JobInput, double>> waiting;
+    {
+        std::lock_guard<std::mutex> lock(shared_.mutex);
+        waiting.swap(shared_.waiting);
+    }
+    for (auto& item : waiting) {
+        auto job = jobs_.find(item.first.id);
+        if (job == jobs_.end())
+            continue;
+        job->second.finished = true;
+        job->second.outcome.kind = Outcome::Kind::aborted;
+        job->second.outcome.error = "worker stopping: not started";
+    }
+}
+
+bool Worker::all_finished() const
+{
+    return std::all_of(jobs_.begin(), jobs_.end(),
+                       [](const auto& entry) { return entry.second.finished; });
+}
+
+void Worker::begin_stop(const char* why)
+{
+    spdlog::info("stopping ({}): no more claims; {} job(s) running, grace {:.0f} s", why,
+                 running(), options_.grace_seconds);
+    stopping_ = true;
+    grace_end_ = Clock::now() +
+                 std::chrono::duration_cast<Clock::duration>(Seconds(options_.grace_seconds));
+    release_waiting();
+}
+
+void Worker::wait(double seconds)
+{
+    seconds = std::max(0.0, std::min(seconds, 1.0));
+    pollfd fds[3];
+    int count = 0;
+    fds[count++] = {signal_pipe[0], POLLIN, 0};
+    fds[count++] = {shared_.wake_pipe[0], POLLIN, 0};
+    if (options_.listen && db_.connected() && db_.socket() >= 0)
+        fds[count++] = {db_.socket(), POLLIN, 0};
+    int ready = poll(fds, static_cast<nfds_t>(count), static_cast<int>(seconds * 1000));
+    if (ready <= 0)
+        return;
+    if (fds[1].revents != 0)
+        drain_fd(shared_.wake_pipe[0]);
+    if (count == 3 && fds[2].revents != 0) {
+        try {
+            if (!db_.take_notifications().empty())
+                next_claim_ = Clock::now(); // a job was enqueued: claim at once
+            poll_delay_ = 0;
+        } catch (const DbError& error) {
+            spdlog::error("{}", error.what());
+            db_.close();
+        }
+    }
+}
+
+int Worker::run()
+{
+    install_signal_handlers();
+    if (pipe2(shared_.wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
+    spdlog::info("worker {} starting: queues={} concurrency={} batch_size={} wake={}", name_,
+                 text_array(options_.queues), options_.concurrency, options_.batch_size,
+                 options_.listen ? "listen" : "poll");
+    std::vector<std::thread> slots;
+    for (int slot = 0; slot < options_.concurrency; slot++)
+        slots.emplace_back(slot_main, std::ref(shared_), std::cref(options_), slot);
+
+    try {
+        loop();
+    } catch (...) {
+        // A fatal error (an unknown queue, say): stop the handlers, then let it through.
+        shared_.abort = true;
+        stop_slots(slots);
+        throw;
+    }
+    stop_slots(slots);
+    if (!jobs_.empty())
+        spdlog::warn("{} job(s) could not be given back (no database connection): they run "
+                     "again when their leases expire",
+                     jobs_.size());
+    spdlog::info("worker {} stopped after {} job(s)", name_, finished_jobs_);
+    return 0;
+}
+
+void Worker::stop_slots(std::vector<std::thread>& slots)
+{
+    {
+        std::lock_guard<std::mutex> lock(shared_.mutex);
+        shared_.closing = true;
+    }
+    shared_.ready.notify_all();
+    for (std::thread& slot : slots)
+        slot.join();
+    slots.clear();
+    close(shared_.wake_pipe[0]);
+    close(shared_.wake_pipe[1]);
+}
+
+void Worker::loop()
+{
+    int seen = 0;
+    for (;;) {
+        auto now = Clock::now();
+        if (signals_seen != seen) {
+            drain_fd(signal_pipe[0]);
+            seen = signals_seen;
+            if (!stopping_)
+                begin_stop("signal");
+            else if (!shared_.abort) {
+                spdlog::info("second signal: stopping the running handlers now");
+                shared_.abort = true;
+            }
+        }
+        if (stopping_ && !shared_.abort && now >= grace_end_) {
+            spdlog::info("grace period over: stopping the running handlers");
+            shared_.abort = true;
+        }
+        record_outcomes();
+        bool limit_reached =
+            options_.max_jobs > 0 &&
+            finished_jobs_ + static_cast<long long>(jobs_.size()) >= options_.max_jobs;
+        // Claim when a slot is idle; a batch waits locally for slots as they free up.
+        bool can_claim = !stopping_ && !limit_reached && unfinished() < options_.concurrency;
+        if (ensure_connected()) {
+            try {
+                flush();
+                heartbeat();
+                can_claim = can_claim && unfinished() < options_.concurrency;
+                if (can_claim && now >= next_claim_) {
+                    long long want = options_.batch_size;
+                    if (options_.max_jobs > 0)
+                        want = std::min(want, options_.max_jobs - finished_jobs_ -
+                                                  static_cast<long long>(jobs_.size()));
+                    claim(static_cast<int>(want));
+                    if (ran_dry_ && options_.until_empty && jobs_.empty())
+                        begin_stop("no job left");
+                    else if (!ran_dry_)
+                        continue; // more may be waiting: claim again once a slot is free
+                }
+            } catch (const DbError& error) {
+                if (!error.connection_lost())
+                    throw;
+                spdlog::error("lost the database connection: {}", error.what());
+                db_.close();
+                next_connect_ = Clock::now();
+            }
+        }
+        if (jobs_.empty() && (stopping_ || limit_reached))
+            break;
+        if (stopping_ && shared_.abort && !db_.connected() && all_finished() &&
+            Clock::now() >= grace_end_ + std::chrono::seconds(10))
+            break; // what is left cannot be recorded: the leases will run out
+        double timeout = 1.0;
+        if (!db_.connected())
+            timeout = Seconds(next_connect_ - Clock::now()).count();
+        else if (can_claim)
+            timeout = Seconds(next_claim_ - Clock::now()).count();
+        if (next_flush_ != Clock::time_point::max())
+            timeout = std::min(timeout, Seconds(next_flush_ - Clock::now()).count());
+        wait(timeout);
+    }
+}
+
+} // namespace
+
+int run_worker(const WorkerOptions& options, WorkerCounters& counters)
+{
+    Worker worker(options, counters);
+    return worker.run();
+}
+
+} // namespace cq::runner
