@@ -1,17 +1,27 @@
 // cachequeue: the command-line runner (worker, cache and queue management, settings).
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
+#include "db.hpp"
 #include "settings.hpp"
+#include "worker.hpp"
 
 namespace {
 
+using cq::runner::Settings;
+
+// Exit statuses (docs/commands.md): 0 done, 1 a database error, 2 bad settings or usage.
+constexpr int exit_database = 1;
+constexpr int exit_usage = 2;
+
 // cachequeue settings [--json]: the resolved settings and where each value came from
-int print_settings(const cq::runner::ResolveOptions& options, bool json)
+int print_settings(const Settings& settings, bool json)
 {
-    auto settings = cq::runner::resolve_settings(options, cq::runner::current_environ());
     if (json)
         std::cout << cq::runner::describe_json(settings).dump(
                          2, ' ', false, nlohmann::json::error_handler_t::replace)
@@ -19,6 +29,44 @@ int print_settings(const cq::runner::ResolveOptions& options, bool json)
     else
         std::cout << cq::runner::describe(settings);
     return 0;
+}
+
+// cachequeue queue sync: creates or updates every queue of QUEUE_CONFIG.
+int sync_queues(const Settings& settings)
+{
+    const auto& queues = settings.queue_config.queues;
+    if (queues.empty()) {
+        std::cerr << "cachequeue: error: QUEUE_CONFIG names no queue (set QUEUE_CONFIG_FILE, "
+                     "QUEUE_CONFIG or --queue-config)\n";
+        return exit_usage;
+    }
+    cq::runner::Connection db(cq::runner::conninfo_string(settings));
+    db.connect();
+    for (const auto& queue : queues) {
+        db.exec("SELECT cachequeue.queue_create($1, $2::integer,"
+                " pg_catalog.make_interval(secs => $3::double precision), $4::integer)",
+                {queue.name, std::to_string(queue.max_retries),
+                 std::to_string(queue.timeout_seconds), std::to_string(queue.priority)});
+        std::cout << "queue " << queue.name << ": max_retries " << queue.max_retries
+                  << ", timeout " << queue.timeout_seconds << " s, priority " << queue.priority
+                  << '\n';
+    }
+    return 0;
+}
+
+void setup_logging(const Settings& settings)
+{
+    auto logger = spdlog::stderr_logger_mt("cachequeue");
+    spdlog::set_default_logger(logger);
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+    spdlog::set_level(spdlog::level::info);
+    if (const auto* level = settings.find("CACHEQUEUE_LOG_LEVEL")) {
+        auto parsed = spdlog::level::from_str(level->value);
+        if (parsed == spdlog::level::off && level->value != "off")
+            throw cq::runner::SettingsError("CACHEQUEUE_LOG_LEVEL: expected one of trace, "
+                                            "debug, info, warning, error, critical, off");
+        spdlog::set_level(parsed);
+    }
 }
 
 } // namespace
@@ -39,6 +87,41 @@ int main(int argc, char** argv)
     auto* settings_cmd =
         app.add_subcommand("settings", "Print the resolved settings and where each came from");
     settings_cmd->add_flag("--json", json, "Print them as JSON");
+
+    cq::runner::WorkerOptions worker;
+    auto* worker_cmd = app.add_subcommand("worker", "Claim jobs and run their handlers");
+    worker_cmd->add_option("queues", worker.queues, "The queues to claim from")->required();
+    worker_cmd->add_option("--batch-size", worker.batch_size, "Jobs per claim")
+        ->check(CLI::Range(1, 1000));
+    worker_cmd->add_option("--concurrency", worker.concurrency, "Jobs run at once")
+        ->check(CLI::Range(1, 256));
+    worker_cmd
+        ->add_option("--grace", worker.grace_seconds,
+                     "Seconds running jobs get to finish after SIGTERM or SIGINT")
+        ->check(CLI::Range(0.0, 86400.0));
+    worker_cmd->add_option("--name", worker.worker_name,
+                           "The name recorded on the jobs (default: host:pid)");
+    std::string wake = "auto";
+    worker_cmd
+        ->add_option("--wake", wake,
+                     "listen (LISTEN/NOTIFY), poll, or auto (poll behind a transaction pooler)")
+        ->check(CLI::IsMember({"auto", "listen", "poll"}));
+    worker_cmd
+        ->add_option("--poll-max", worker.poll_max_seconds,
+                     "Longest wait between claims that find nothing, in seconds")
+        ->check(CLI::Range(0.01, 3600.0));
+    worker_cmd
+        ->add_option("--max-jobs", worker.max_jobs,
+                     "Exit after this many jobs (0: until a signal)")
+        ->check(CLI::NonNegativeNumber);
+    worker_cmd->add_flag("--until-empty", worker.until_empty,
+                         "Exit when a claim finds nothing and no job is running");
+
+    auto* queue_cmd = app.add_subcommand("queue", "Manage the queues");
+    queue_cmd->require_subcommand(1);
+    auto* sync_cmd =
+        queue_cmd->add_subcommand("sync", "Create or update the queues of QUEUE_CONFIG");
+
     CLI11_PARSE(app, argc, argv);
 
     cq::runner::ResolveOptions options;
@@ -47,11 +130,38 @@ int main(int argc, char** argv)
     if (queue_config_opt->count())
         options.queue_config_file = queue_config;
     try {
+        if (app.get_subcommands().empty()) {
+            std::fputs(app.help().c_str(), stdout);
+            return 0;
+        }
+        Settings settings = cq::runner::resolve_settings(options, cq::runner::current_environ());
+        setup_logging(settings);
+        for (const std::string& warning : settings.warnings)
+            spdlog::warn("{}", warning);
         if (settings_cmd->parsed())
-            return print_settings(options, json);
+            return print_settings(settings, json);
+        if (sync_cmd->parsed())
+            return sync_queues(settings);
+        if (worker_cmd->parsed()) {
+            worker.conninfo = cq::runner::conninfo_string(settings);
+            worker.handlers = settings.queue_config.handlers;
+            if (wake == "auto")
+                worker.listen = settings.pooler != cq::runner::PoolerMode::transaction;
+            else
+                worker.listen = wake == "listen";
+            cq::runner::WorkerCounters counters;
+            return cq::runner::run_worker(worker, counters);
+        }
     } catch (const cq::runner::SettingsError& e) {
         std::cerr << "cachequeue: " << e.what() << '\n';
-        return 2;
+        return exit_usage;
+    } catch (const cq::runner::DbError& e) {
+        std::cerr << "cachequeue: error: " << e.what()
+                  << (e.sqlstate().empty() ? "" : " (SQLSTATE " + e.sqlstate() + ")") << '\n';
+        return exit_database;
+    } catch (const std::exception& e) {
+        std::cerr << "cachequeue: error: " << e.what() << '\n';
+        return exit_database;
     }
     std::fputs(app.help().c_str(), stdout);
     return 0;
