@@ -115,8 +115,8 @@ void print_record(std::ostream& out, const Result& result, const std::vector<Col
     print_fields(out, fields);
 }
 
-// The single bigint a statement returned.
-long long single_count(const Result& result)
+// The one bigint a statement returned (an id or a count).
+long long single_bigint(const Result& result)
 {
     if (result.rows() != 1 || result.columns() != 1 || result.is_null(0, 0))
         throw std::logic_error("expected one number from the server");
@@ -222,7 +222,7 @@ int cache_stats(Connection& db, const CacheOptions& options, std::ostream& out)
 int cache_cleanup(Connection& db, const CacheOptions& options, std::ostream& out)
 {
     long long removed =
-        single_count(db.exec("SELECT cachequeue.cache_cleanup($1)", {options.cache}));
+        single_bigint(db.exec("SELECT cachequeue.cache_cleanup($1)", {options.cache}));
     if (options.json) {
         ordered_json doc;
         doc["cache"] = options.cache ? ordered_json(*options.cache) : ordered_json(nullptr);
@@ -299,7 +299,7 @@ int queue_enqueue(Connection& db, const EnqueueOptions& options, std::ostream& o
                             " $7)",
                             {options.queue, options.task, options.payload.value_or("{}"), priority,
                              options.run_at, delay, options.unique_key});
-    long long id = single_count(result);
+    long long id = single_bigint(result);
     if (options.json) {
         ordered_json doc;
         doc["id"] = id;
@@ -345,7 +345,7 @@ int queue_retry(Connection& db, const JobOptions& options, std::ostream& out, st
 int queue_purge(Connection& db, const PurgeOptions& options, std::ostream& out)
 {
     long long purged =
-        single_count(db.exec("SELECT cachequeue.job_purge($1::interval)", {options.older_than}));
+        single_bigint(db.exec("SELECT cachequeue.job_purge($1::interval)", {options.older_than}));
     if (options.json) {
         ordered_json doc;
         doc["purged"] = purged;
