@@ -7,17 +7,18 @@
 #include <iostream>
 #include <optional>
 
+#include "commands.hpp"
 #include "db.hpp"
 #include "settings.hpp"
+#include "table.hpp"
 #include "worker.hpp"
 
 namespace {
 
 using cq::runner::Settings;
 
-// Exit statuses (docs/commands.md): 0 done, 1 a database error, 2 bad settings or usage.
-constexpr int exit_database = 1;
-constexpr int exit_usage = 2;
+using cq::runner::exit_database;
+using cq::runner::exit_usage;
 
 // cachequeue settings [--json]: the resolved settings and where each value came from
 int print_settings(const Settings& settings, bool json)
@@ -73,9 +74,10 @@ void setup_logging(const Settings& settings)
 
 int main(int argc, char** argv)
 {
-    CLI::App app{"cachequeue: run queue workers and manage caches and queues"};
+    CLI::App app{"cachequeue: run queue workers and manage caches and queues", "cachequeue"};
     app.set_version_flag("--version", "cachequeue 0.1.0");
     app.require_subcommand(0, 1);
+    // Options of the program (--env-file) may also follow the subcommands.
     app.fallthrough();
     std::string env_file, queue_config;
     auto* env_file_opt =
@@ -117,24 +119,40 @@ int main(int argc, char** argv)
     worker_cmd->add_flag("--until-empty", worker.until_empty,
                          "Exit when a claim finds nothing and no job is running");
 
-    auto* queue_cmd = app.add_subcommand("queue", "Manage the queues");
-    queue_cmd->require_subcommand(1);
-    auto* sync_cmd =
-        queue_cmd->add_subcommand("sync", "Create or update the queues of QUEUE_CONFIG");
-
-    CLI11_PARSE(app, argc, argv);
-
     cq::runner::ResolveOptions options;
-    if (env_file_opt->count())
-        options.env_file = env_file;
-    if (queue_config_opt->count())
-        options.queue_config_file = queue_config;
+    auto resolve = [&] {
+        if (env_file_opt->count())
+            options.env_file = env_file;
+        if (queue_config_opt->count())
+            options.queue_config_file = queue_config;
+        return cq::runner::resolve_settings(options, cq::runner::current_environ());
+    };
+    // The management commands (docs/commands.md) run in their CLI11 callbacks.
+    int exit_code = cq::runner::exit_ok;
+    cq::runner::add_management_commands(
+        app, [&] { return cq::runner::conninfo_string(resolve()); }, exit_code);
+    auto* sync_cmd = app.get_subcommand("queue")->add_subcommand(
+        "sync", "Create or update the queues of QUEUE_CONFIG");
+
+    // Usage errors: one line and exit 2 (CLI11's own codes are 100 and up); help and version
+    // are "errors" with code 0.
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success))
+            return app.exit(e);
+        std::cerr << "cachequeue: error: " << cq::runner::printable(e.what())
+                  << " (see cachequeue --help)\n";
+        return exit_usage;
+    }
     try {
         if (app.get_subcommands().empty()) {
             std::fputs(app.help().c_str(), stdout);
             return 0;
         }
-        Settings settings = cq::runner::resolve_settings(options, cq::runner::current_environ());
+        if (!settings_cmd->parsed() && !sync_cmd->parsed() && !worker_cmd->parsed())
+            return exit_code; // a management command, run by its callback
+        Settings settings = resolve();
         setup_logging(settings);
         for (const std::string& warning : settings.warnings)
             spdlog::warn("{}", warning);
