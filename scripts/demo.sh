@@ -29,7 +29,10 @@ step "cluster"
 bash scripts/cluster.sh start
 
 step "extension"
-cq_psql -q -c 'CREATE EXTENSION IF NOT EXISTS cachequeue'
+# The demo cluster is the demo's own: start from a fresh install of this build (an older
+# build's objects would lack what the demo uses).
+cq_psql -q -c 'SET client_min_messages = warning' -c 'DROP EXTENSION IF EXISTS cachequeue CASCADE' \
+    -c 'CREATE EXTENSION cachequeue'
 cq_psql -At -c "SELECT 'cachequeue ' || extversion || ' is installed in database postgres'
                 FROM pg_extension WHERE extname = 'cachequeue'"
 
@@ -39,19 +42,12 @@ cq_psql -f scripts/demo.sql
 step "worker: demo jobs of the three queues (examples/queue_config.json)"
 # The runner reads the Django application's settings; here, the variables for the demo
 # cluster and the queues and handlers of examples/.
-sock_dir=$(bash scripts/cluster.sh status | sed -n 's/^export PGHOST=//p')
+sock_dir=$(bash scripts/cluster.sh status | sed -n 's/^export PGHOST=\([^ ]*\).*/\1/p')
 export DB_HOST="${sock_dir:-$repo/.pgdata/sock}" DB_PORT=5499 DB_NAME=postgres DB_USER=postgres
 export QUEUE_CONFIG_FILE=examples/queue_config.json
 unset DATABASE_URL USE_SUPABASE
 cachequeue queue sync
-cq_psql -q <<'SQL'
-SELECT count(*) FROM cachequeue.job_enqueue_many('email', 'send_email',
-    ARRAY['{"to": "radiologist@example.org"}', '{"to": "referrer@example.org"}',
-          '{"subject": "no address"}']::jsonb[]);
-SELECT count(*) FROM cachequeue.job_enqueue_many('report', 'generate_report',
-    ARRAY['{"study": 7}', '{"study": 8}', '{"study": 9}']::jsonb[]);
-SELECT cachequeue.job_enqueue('export', 'export_data', '{"study": 7}');
-SQL
+cq_psql -q -f examples/demo_jobs.sql
 cachequeue worker email report export --concurrency 2 --until-empty
 cq_psql -c "SELECT queue, queued, scheduled, running, succeeded, dead
             FROM cachequeue.queue_stats() WHERE queue IN ('email', 'report', 'export')

@@ -126,6 +126,28 @@ if ((rc != 0 && n_fail == 0)); then
 fi
 record unit "$n_pass" "$n_fail" "$note"
 
+# ---- fuzzing: each libFuzzer target of the runner's parsers for a few seconds ----
+section "fuzz (libFuzzer, ${CQ_FUZZ_SECONDS:-5} s per target)"
+fuzz_pass=0
+fuzz_fail=0
+for src in test/fuzz/*.cpp; do
+    [[ -e "$src" ]] || continue
+    target=${src%.cpp}
+    name=$(basename "$target")
+    mkdir -p "$target.corpus"
+    if make -s "$target" WERROR=1 &&
+        "$target" -max_total_time="${CQ_FUZZ_SECONDS:-5}" -print_final_stats=0 \
+            "$target.corpus" "test/fuzz/seeds/$name" >"$logs/$name" 2>&1; then
+        echo "fuzz: $name: no finding ($(grep -o 'DONE.*' "$logs/$name" | head -n 1))"
+        fuzz_pass=$((fuzz_pass + 1))
+    else
+        echo "fuzz: $name: FAILED"
+        tail -n 30 "$logs/$name"
+        fuzz_fail=$((fuzz_fail + 1))
+    fi
+done
+record fuzz "$fuzz_pass" "$fuzz_fail"
+
 # ---- throwaway cluster ----
 cluster_ok=0
 if ((build_ok)); then
