@@ -576,6 +576,8 @@ std::string Origin::text() const
         break;
     case Kind::default_value:
         out = "default";
+        if (via.empty() && !variable.empty())
+            out += ", " + variable + " not set";
         break;
     case Kind::environment:
         out = variable + " from environment";
@@ -652,15 +654,18 @@ std::vector<ConnKeyword> keywords_from_url(const std::string& url, const std::st
     // libpq's messages may quote the password: on failure, report the masked URL's message
     std::string error;
     ConninfoPtr options = parse_conninfo(libpq_url, error);
+    // an "@" libpq did not take as the end of the user info: the password may have a "/" in
+    // it, and a message about the rest of the URL may quote part of it
+    auto layout = uri_layout(libpq_url);
+    size_t last_at = libpq_url.rfind('@');
+    bool ambiguous = layout && last_at != std::string::npos && last_at >= layout->authority &&
+                     last_at != layout->at;
+    const std::string ambiguous_error = variable + ": not a valid URL; write the characters "
+                                                   "/ ? @ # and spaces in the user name and "
+                                                   "password as %XX";
     if (!options) {
-        // an "@" libpq did not take as the end of the user info: the password may have a "/"
-        // in it, and libpq's message may quote what follows
-        auto layout = uri_layout(libpq_url);
-        size_t last_at = libpq_url.rfind('@');
-        if (layout && last_at != std::string::npos && last_at >= layout->authority &&
-            last_at != layout->at)
-            throw SettingsError(variable + ": not a valid URL; write the characters / ? @ # "
-                                           "and spaces in the user name and password as %XX");
+        if (ambiguous)
+            throw SettingsError(ambiguous_error);
         std::string masked_error;
         if (parse_conninfo(mask_database_url(libpq_url), masked_error))
             throw SettingsError(variable + ": the password is not valid in a URL (write "
@@ -676,7 +681,9 @@ std::vector<ConnKeyword> keywords_from_url(const std::string& url, const std::st
         if (keywords.back().keyword == "port")
             for (const std::string& port : split(option->val, ','))
                 if (!port.empty() && !valid_port(port))
-                    throw SettingsError(variable + ": invalid port " + in_quotes(port));
+                    throw SettingsError(ambiguous
+                                            ? ambiguous_error
+                                            : variable + ": invalid port " + in_quotes(port));
     }
     std::stable_sort(keywords.begin(), keywords.end(),
                      [](const ConnKeyword& a, const ConnKeyword& b) {

@@ -89,7 +89,7 @@ TEST_CASE("settings: without variables, the Django defaults", "[settings]")
     CHECK(kw(s, "dbname") == "medical_imaging");
     CHECK(kw(s, "user") == "postgres");
     CHECK(kw(s, "password") == "<unset>"); // empty DB_PASSWORD: left to libpq, as Django does
-    CHECK(source(s, "host") == "default");
+    CHECK(source(s, "host") == "default, DB_HOST not set");
     CHECK(s.pooler == PoolerMode::none);
     CHECK(s.pooler_reason == "not Supabase mode, port not 6543");
     CHECK(s.queue_config_origin.kind == Origin::Kind::none);
@@ -324,6 +324,10 @@ TEST_CASE("settings: a malformed DATABASE_URL never shows its password", "[setti
     CHECK(message.find("bad") == std::string::npos);
     // a "/" or "?" in the password: libpq would quote part of it in its message
     CHECK(error_in(dir, {{"DATABASE_URL", "postgres://app:se?cr/et@h/db"}}) ==
+          "DATABASE_URL: not a valid URL; write the characters / ? @ # and spaces in the user "
+          "name and password as %XX");
+    // libpq reads "pa" as the port there
+    CHECK(error_in(dir, {{"DATABASE_URL", "postgres://app:pa/ss@h/d"}}) ==
           "DATABASE_URL: not a valid URL; write the characters / ? @ # and spaces in the user "
           "name and password as %XX");
     CHECK(error_in(dir, {{"DATABASE_URL", "postgres://h:abc/d"}}) ==
