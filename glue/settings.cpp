@@ -18,8 +18,7 @@ namespace {
 
 const char* const mask = "********";
 
-// The value of libpq's "port" keyword: a port number, or comma-separated ones, each possibly
-// empty (libpq's default).
+// One port number: digits only, 1 to 65535.
 bool valid_port(std::string_view port)
 {
     if (port.empty() || port.size() > 5)
@@ -635,6 +634,10 @@ std::map<std::string, std::string> current_environ()
 std::vector<ConnKeyword> keywords_from_url(const std::string& url, const std::string& variable,
                                            const Origin& origin)
 {
+    // libpq would read a C string only up to the NUL, and our checks the whole of it
+    if (url.find('\0') != std::string::npos)
+        throw SettingsError(variable + ": contains a NUL character");
+
     // the scheme django-environ would accept, rewritten to libpq's postgresql://
     size_t sep = url.find("://");
     std::string scheme = lower(url.substr(0, sep == std::string::npos ? 0 : sep));

@@ -330,6 +330,12 @@ TEST_CASE("settings: a malformed DATABASE_URL never shows its password", "[setti
     CHECK(error_in(dir, {{"DATABASE_URL", "postgres://app:pa/ss@h/d"}}) ==
           "DATABASE_URL: not a valid URL; write the characters / ? @ # and spaces in the user "
           "name and password as %XX");
+    // fuzz_db_url: libpq stopped at the NUL and took part of the password for a port
+    Origin origin;
+    CHECK(settings_error_of([&] {
+              keywords_from_url(std::string("postgresql://user:\"i\x7f\0@h/d", 26), "DATABASE_URL",
+                                origin);
+          }) == "DATABASE_URL: contains a NUL character");
     CHECK(error_in(dir, {{"DATABASE_URL", "postgres://h:abc/d"}}) ==
           "DATABASE_URL: invalid port \"abc\"");
     CHECK(error_in(dir, {{"DATABASE_URL", "postgres://h:1,h2:70000/d"}}) ==
