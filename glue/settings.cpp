@@ -280,6 +280,8 @@ private:
         std::vector<std::string> via;
         std::string current = name;
         while (const EnvValue* found = s_.find(current)) {
+            if (found->value.find('\0') != std::string::npos)
+                throw SettingsError(current + ": contains a NUL character");
             if (found->value.empty() || found->value[0] != '$') {
                 EnvValue value = *found;
                 value.origin.via = via;

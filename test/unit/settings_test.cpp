@@ -129,6 +129,8 @@ TEST_CASE("settings: DB_PORT must be a port number; empty DB_HOST and DB_USER go
     CHECK(kw(resolve_in(dir, {{"DB_PORT", "65535"}}), "port") == "65535");
     CHECK(kw(resolve_in(dir, {{"DB_PORT", "05432"}}), "port") == "5432");
     CHECK(error_in(dir, {{"DB_NAME", ""}}) == "DB_NAME is empty; Django needs a database name");
+    CHECK(error_in(dir, {{"DB_HOST", std::string("a\0b", 3)}}) ==
+          "DB_HOST: contains a NUL character");
     Settings s = resolve_in(dir, {{"DB_HOST", ""}, {"DB_USER", ""}});
     CHECK(kw(s, "host") == "<unset>");
     CHECK(kw(s, "user") == "<unset>");
