@@ -654,15 +654,17 @@ std::vector<ConnKeyword> keywords_from_url(const std::string& url, const std::st
         throw SettingsError(variable + ": " + in_quotes(scheme) +
                             " is not a PostgreSQL URL scheme (use postgres:// or "
                             "postgresql://)");
-    std::string libpq_url = without_django_options("postgresql" + url.substr(sep));
+    std::string full_url = "postgresql" + url.substr(sep);
+    std::string libpq_url = without_django_options(full_url);
 
     // libpq's messages may quote the password: on failure, report the masked URL's message
     std::string error;
     ConninfoPtr options = parse_conninfo(libpq_url, error);
     // an "@" libpq did not take as the end of the user info: the password may have a "/" in
     // it, and a message about the rest of the URL may quote part of it
-    auto layout = uri_layout(libpq_url);
-    size_t last_at = libpq_url.rfind('@');
+    // (judged before Django's options are dropped: one may hide the "@" that follows)
+    auto layout = uri_layout(full_url);
+    size_t last_at = full_url.rfind('@');
     bool ambiguous = layout && last_at != std::string::npos && last_at >= layout->authority &&
                      last_at != layout->at;
     const std::string ambiguous_error = variable + ": not a valid URL; write the characters "

@@ -338,6 +338,10 @@ TEST_CASE("settings: a malformed DATABASE_URL never shows its password", "[setti
               keywords_from_url(std::string("postgresql://user:\"i\x7f\0@h/d", 26), "DATABASE_URL",
                                 origin);
           }) == "DATABASE_URL: contains a NUL character");
+    // fuzz_db_url: dropping conn_max_age took the "@" with it and "pa" became a port again
+    CHECK(error_in(dir, {{"DATABASE_URL", "postgres://app:pa/s?conn_max_age=1@h/d"}}) ==
+          "DATABASE_URL: not a valid URL; write the characters / ? @ # and spaces in the user "
+          "name and password as %XX");
     CHECK(error_in(dir, {{"DATABASE_URL", "postgres://h:abc/d"}}) ==
           "DATABASE_URL: invalid port \"abc\"");
     CHECK(error_in(dir, {{"DATABASE_URL", "postgres://h:1,h2:70000/d"}}) ==
