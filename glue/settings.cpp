@@ -18,8 +18,7 @@ namespace {
 
 const char* const mask = "********";
 
-// The value of libpq's "port" keyword: a port number, or comma-separated ones, each possibly
-// empty (libpq's default).
+// One port number: digits only, 1 to 65535.
 bool valid_port(std::string_view port)
 {
     if (port.empty() || port.size() > 5)
@@ -281,6 +280,8 @@ private:
         std::vector<std::string> via;
         std::string current = name;
         while (const EnvValue* found = s_.find(current)) {
+            if (found->value.find('\0') != std::string::npos)
+                throw SettingsError(current + ": contains a NUL character");
             if (found->value.empty() || found->value[0] != '$') {
                 EnvValue value = *found;
                 value.origin.via = via;
@@ -576,6 +577,8 @@ std::string Origin::text() const
         break;
     case Kind::default_value:
         out = "default";
+        if (via.empty() && !variable.empty())
+            out += ", " + variable + " not set";
         break;
     case Kind::environment:
         out = variable + " from environment";
@@ -633,6 +636,10 @@ std::map<std::string, std::string> current_environ()
 std::vector<ConnKeyword> keywords_from_url(const std::string& url, const std::string& variable,
                                            const Origin& origin)
 {
+    // libpq would read a C string only up to the NUL, and our checks the whole of it
+    if (url.find('\0') != std::string::npos)
+        throw SettingsError(variable + ": contains a NUL character");
+
     // the scheme django-environ would accept, rewritten to libpq's postgresql://
     size_t sep = url.find("://");
     std::string scheme = lower(url.substr(0, sep == std::string::npos ? 0 : sep));
@@ -647,20 +654,25 @@ std::vector<ConnKeyword> keywords_from_url(const std::string& url, const std::st
         throw SettingsError(variable + ": " + in_quotes(scheme) +
                             " is not a PostgreSQL URL scheme (use postgres:// or "
                             "postgresql://)");
-    std::string libpq_url = without_django_options("postgresql" + url.substr(sep));
+    std::string full_url = "postgresql" + url.substr(sep);
+    std::string libpq_url = without_django_options(full_url);
 
     // libpq's messages may quote the password: on failure, report the masked URL's message
     std::string error;
     ConninfoPtr options = parse_conninfo(libpq_url, error);
+    // an "@" libpq did not take as the end of the user info: the password may have a "/" in
+    // it, and a message about the rest of the URL may quote part of it
+    // (judged before Django's options are dropped: one may hide the "@" that follows)
+    auto layout = uri_layout(full_url);
+    size_t last_at = full_url.rfind('@');
+    bool ambiguous = layout && last_at != std::string::npos && last_at >= layout->authority &&
+                     last_at != layout->at;
+    const std::string ambiguous_error = variable + ": not a valid URL; write the characters "
+                                                   "/ ? @ # and spaces in the user name and "
+                                                   "password as %XX";
     if (!options) {
-        // an "@" libpq did not take as the end of the user info: the password may have a "/"
-        // in it, and libpq's message may quote what follows
-        auto layout = uri_layout(libpq_url);
-        size_t last_at = libpq_url.rfind('@');
-        if (layout && last_at != std::string::npos && last_at >= layout->authority &&
-            last_at != layout->at)
-            throw SettingsError(variable + ": not a valid URL; write the characters / ? @ # "
-                                           "and spaces in the user name and password as %XX");
+        if (ambiguous)
+            throw SettingsError(ambiguous_error);
         std::string masked_error;
         if (parse_conninfo(mask_database_url(libpq_url), masked_error))
             throw SettingsError(variable + ": the password is not valid in a URL (write "
@@ -676,7 +688,9 @@ std::vector<ConnKeyword> keywords_from_url(const std::string& url, const std::st
         if (keywords.back().keyword == "port")
             for (const std::string& port : split(option->val, ','))
                 if (!port.empty() && !valid_port(port))
-                    throw SettingsError(variable + ": invalid port " + in_quotes(port));
+                    throw SettingsError(ambiguous
+                                            ? ambiguous_error
+                                            : variable + ": invalid port " + in_quotes(port));
     }
     std::stable_sort(keywords.begin(), keywords.end(),
                      [](const ConnKeyword& a, const ConnKeyword& b) {

@@ -34,7 +34,8 @@ struct Origin {
     // the variables whose "$NAME" values led here, first to last (django-environ proxies)
     std::vector<std::string> via;
 
-    // "DB_HOST from ./.env:3", "default", "fixed by USE_SUPABASE", "--queue-config q.json"
+    // "DB_HOST from .env:3", "default, DB_HOST not set", "fixed by USE_SUPABASE",
+    // "--queue-config q.json"
     std::string text() const;
 };
 

@@ -89,7 +89,7 @@ TEST_CASE("settings: without variables, the Django defaults", "[settings]")
     CHECK(kw(s, "dbname") == "medical_imaging");
     CHECK(kw(s, "user") == "postgres");
     CHECK(kw(s, "password") == "<unset>"); // empty DB_PASSWORD: left to libpq, as Django does
-    CHECK(source(s, "host") == "default");
+    CHECK(source(s, "host") == "default, DB_HOST not set");
     CHECK(s.pooler == PoolerMode::none);
     CHECK(s.pooler_reason == "not Supabase mode, port not 6543");
     CHECK(s.queue_config_origin.kind == Origin::Kind::none);
@@ -129,6 +129,8 @@ TEST_CASE("settings: DB_PORT must be a port number; empty DB_HOST and DB_USER go
     CHECK(kw(resolve_in(dir, {{"DB_PORT", "65535"}}), "port") == "65535");
     CHECK(kw(resolve_in(dir, {{"DB_PORT", "05432"}}), "port") == "5432");
     CHECK(error_in(dir, {{"DB_NAME", ""}}) == "DB_NAME is empty; Django needs a database name");
+    CHECK(error_in(dir, {{"DB_HOST", std::string("a\0b", 3)}}) ==
+          "DB_HOST: contains a NUL character");
     Settings s = resolve_in(dir, {{"DB_HOST", ""}, {"DB_USER", ""}});
     CHECK(kw(s, "host") == "<unset>");
     CHECK(kw(s, "user") == "<unset>");
@@ -324,6 +326,20 @@ TEST_CASE("settings: a malformed DATABASE_URL never shows its password", "[setti
     CHECK(message.find("bad") == std::string::npos);
     // a "/" or "?" in the password: libpq would quote part of it in its message
     CHECK(error_in(dir, {{"DATABASE_URL", "postgres://app:se?cr/et@h/db"}}) ==
+          "DATABASE_URL: not a valid URL; write the characters / ? @ # and spaces in the user "
+          "name and password as %XX");
+    // libpq reads "pa" as the port there
+    CHECK(error_in(dir, {{"DATABASE_URL", "postgres://app:pa/ss@h/d"}}) ==
+          "DATABASE_URL: not a valid URL; write the characters / ? @ # and spaces in the user "
+          "name and password as %XX");
+    // fuzz_db_url: libpq stopped at the NUL and took part of the password for a port
+    Origin origin;
+    CHECK(settings_error_of([&] {
+              keywords_from_url(std::string("postgresql://user:\"i\x7f\0@h/d", 26), "DATABASE_URL",
+                                origin);
+          }) == "DATABASE_URL: contains a NUL character");
+    // fuzz_db_url: dropping conn_max_age took the "@" with it and "pa" became a port again
+    CHECK(error_in(dir, {{"DATABASE_URL", "postgres://app:pa/s?conn_max_age=1@h/d"}}) ==
           "DATABASE_URL: not a valid URL; write the characters / ? @ # and spaces in the user "
           "name and password as %XX");
     CHECK(error_in(dir, {{"DATABASE_URL", "postgres://h:abc/d"}}) ==
