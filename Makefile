@@ -69,7 +69,8 @@ fuzz: $(FUZZ_BINS)
 		mkdir -p $$bin.corpus; \
 		echo "fuzz: $$bin ($(FUZZ_SECONDS) s)"; \
 		$$bin -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $$bin.corpus \
-			test/fuzz/seeds/$$(basename $$bin) 2>&1 | tail -n 3 || exit 1; \
+			test/fuzz/seeds/$$(basename $$bin) >$$bin.log 2>&1; rc=$$?; \
+		tail -n 3 $$bin.log; [ $$rc = 0 ] || exit 1; \
 	done
 
 .PHONY: unit regress isolation
@@ -83,4 +84,4 @@ isolation:
 	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
 
 EXTRA_CLEAN = test/out test/out_iso test/unit/unit_tests glue/cachequeue $(FUZZ_BINS) \
-	test/fuzz/*.corpus
+	test/fuzz/*.corpus test/fuzz/*.log
