@@ -20,6 +20,10 @@ endif
 PG_CXXFLAGS = -std=c++17 -fno-omit-frame-pointer $(WARN)
 SHLIB_LINK = -lstdc++
 
+# Before the include: PGXS tests EXTRA_CLEAN when it reads its rules.
+EXTRA_CLEAN = build test/out test/out_iso test/unit/unit_tests glue/cachequeue $(FUZZ_BINS) \
+	test/fuzz/*.corpus test/fuzz/*.log
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -29,17 +33,23 @@ BITCODE_CXXFLAGS += -std=c++17 -Wno-register
 
 extension/%.o: extension/*.hpp
 
-# The runner: glue/main.cpp plus every other glue/*.cpp (which the unit tests and the fuzz
-# targets link too). libpq, spdlog (logging); CLI11, nlohmann-json and cpp-httplib are headers.
-GLUE_LIB_SRCS = $(filter-out glue/main.cpp,$(wildcard glue/*.cpp))
+# The runner: glue/main.cpp plus every other glue/*.cpp (which the unit tests link too), each
+# compiled once into build/ (make -j2 compiles two at a time). libpq and spdlog are libraries;
+# CLI11 and nlohmann-json are headers.
+GLUE_SRCS = $(wildcard glue/*.cpp)
+GLUE_OBJS = $(patsubst glue/%.cpp,build/glue/%.o,$(GLUE_SRCS))
+GLUE_LIB_OBJS = $(filter-out build/glue/main.o,$(GLUE_OBJS))
 GLUE_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) \
 	-I$(includedir) -Iglue
 GLUE_LIBS = -L$(libdir) -lpq -lspdlog -lfmt -lpthread
 RUNNER_BINDIR ?= /usr/local/bin
 
 all: glue/cachequeue
-glue/cachequeue: glue/main.cpp $(GLUE_LIB_SRCS) $(wildcard glue/*.hpp)
-	$(CXX) $(GLUE_CXXFLAGS) -o $@ glue/main.cpp $(GLUE_LIB_SRCS) $(GLUE_LIBS)
+build/glue/%.o: glue/%.cpp $(wildcard glue/*.hpp) extension/queue_rules.hpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(GLUE_CXXFLAGS) -c -o $@ $<
+glue/cachequeue: $(GLUE_OBJS)
+	$(CXX) -o $@ $(GLUE_OBJS) $(GLUE_LIBS)
 
 install: install-runner
 .PHONY: install-runner
@@ -47,22 +57,34 @@ install-runner: glue/cachequeue
 	install -d '$(DESTDIR)$(RUNNER_BINDIR)'
 	install -m 755 glue/cachequeue '$(DESTDIR)$(RUNNER_BINDIR)/cachequeue'
 
-# Catch2 unit tests of the code that needs no server.
-UNIT_SRCS = $(wildcard test/unit/*.cpp)
-UNIT_LIB_SRCS = $(shell grep -l 'cq-no-postgres' extension/*.cpp)
-test/unit/unit_tests: $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(GLUE_LIB_SRCS) extension/*.hpp \
-		test/unit/*.hpp $(wildcard glue/*.hpp)
-	$(CXX) -std=c++17 -O1 -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Iextension \
-		-I$(includedir) -Iglue -o $@ $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(GLUE_LIB_SRCS) \
-		-lCatch2WithMain $(GLUE_LIBS)
+# Catch2 unit tests of the code that needs no server: test/unit/*.cpp, the extension's files
+# marked cq-no-postgres, and the runner's objects.
+UNIT_SRCS = $(wildcard test/unit/*.cpp) $(shell grep -l 'cq-no-postgres' extension/*.cpp)
+UNIT_OBJS = $(patsubst %.cpp,build/unit/%.o,$(notdir $(UNIT_SRCS)))
+UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) \
+	-Iextension -I$(includedir) -Iglue
+build/unit/%.o: test/unit/%.cpp $(wildcard test/unit/*.hpp glue/*.hpp) extension/*.hpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(UNIT_CXXFLAGS) -c -o $@ $<
+build/unit/%.o: extension/%.cpp extension/*.hpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(UNIT_CXXFLAGS) -c -o $@ $<
+test/unit/unit_tests: $(UNIT_OBJS) $(GLUE_LIB_OBJS)
+	$(CXX) -o $@ $(UNIT_OBJS) $(GLUE_LIB_OBJS) -lCatch2WithMain $(GLUE_LIBS)
 
-# libFuzzer targets (test/fuzz/*.cpp), built with clang and run FUZZ_SECONDS each.
+# libFuzzer targets (test/fuzz/*.cpp) of the settings parsers, built with clang and the
+# sanitizers, and run FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 10
 FUZZ_SRCS = $(wildcard test/fuzz/*.cpp)
 FUZZ_BINS = $(FUZZ_SRCS:.cpp=)
-test/fuzz/%: test/fuzz/%.cpp $(GLUE_LIB_SRCS) $(wildcard glue/*.hpp)
-	clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -I$(includedir) -Iglue \
-		-o $@ $< $(GLUE_LIB_SRCS) $(GLUE_LIBS)
+FUZZ_LIB_OBJS = $(patsubst %,build/fuzz/%.o,env_file settings settings_error queue_config)
+FUZZ_CXXFLAGS = -std=c++17 -O1 -g -I$(includedir) -Iglue
+build/fuzz/%.o: glue/%.cpp $(wildcard glue/*.hpp)
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+test/fuzz/%: test/fuzz/%.cpp test/fuzz/common.hpp $(FUZZ_LIB_OBJS)
+	clang++ $(FUZZ_CXXFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_OBJS) \
+		$(GLUE_LIBS)
 .PHONY: fuzz
 fuzz: $(FUZZ_BINS)
 	@for bin in $(FUZZ_BINS); do \
@@ -83,5 +105,3 @@ regress:
 isolation:
 	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
 
-EXTRA_CLEAN = test/out test/out_iso test/unit/unit_tests glue/cachequeue $(FUZZ_BINS) \
-	test/fuzz/*.corpus test/fuzz/*.log

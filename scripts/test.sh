@@ -99,7 +99,7 @@ fi
 
 section "build"
 build_ok=0
-if make clean && make WERROR=1 && make install WERROR=1; then
+if make clean && make -j2 WERROR=1 && make install WERROR=1; then
     build_ok=1
 else
     echo "test: build failed; the suites that need the extension will not run"
@@ -117,7 +117,7 @@ fi
 
 # ---- unit tests: need no server ----
 section "unit (Catch2)"
-run_logged "$logs/unit" make unit WERROR=1
+run_logged "$logs/unit" make -j2 unit WERROR=1
 parse_catch2 "$logs/unit"
 note=""
 if ((rc != 0 && n_fail == 0)); then
@@ -130,6 +130,9 @@ record unit "$n_pass" "$n_fail" "$note"
 section "fuzz (libFuzzer, ${CQ_FUZZ_SECONDS:-5} s per target)"
 fuzz_pass=0
 fuzz_fail=0
+fuzz_targets=$(ls test/fuzz/*.cpp 2>/dev/null | sed 's/\.cpp$//' || true)
+# shellcheck disable=SC2086 # one word per target
+[[ -z "$fuzz_targets" ]] || make -j2 -s $fuzz_targets WERROR=1 || true
 for src in test/fuzz/*.cpp; do
     [[ -e "$src" ]] || continue
     target=${src%.cpp}
