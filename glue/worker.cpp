@@ -140,11 +140,18 @@ void slot_main(Shared& shared, const WorkerOptions& options, int slot)
         } else {
             outcome = run_command(handler->second, job, deadline, shared.abort, handler_options);
         }
+        // The main loop is woken when it has something to do: a slot to refill, a batch of
+        // successes to record, a failure. Otherwise it collects successes on its own timer.
+        bool needed;
         {
             std::lock_guard<std::mutex> lock(shared.mutex);
+            needed = outcome.kind != Outcome::Kind::succeeded || options.batch_size == 1 ||
+                     static_cast<int>(shared.done.size()) + 1 >= options.batch_size ||
+                     static_cast<int>(shared.waiting.size()) < options.concurrency;
             shared.done.push_back({job.id, std::move(outcome)});
         }
-        wake(shared);
+        if (needed)
+            wake(shared);
     }
     for (auto& entry : persistent)
         entry.second->stop(std::chrono::milliseconds(1000));
@@ -191,6 +198,9 @@ private:
     int running() const { return static_cast<int>(jobs_.size()); }
     // Jobs claimed whose handlers have not answered yet.
     int unfinished() const;
+    // One job per claim: claim when a slot is idle. Batches: claim the next batch before the
+    // slots run out of jobs.
+    bool claim_wanted();
     bool all_finished() const;
     void begin_stop(const char* why);
     void loop();
@@ -217,6 +227,14 @@ private:
 
 // How long a success may wait to be recorded with others.
 constexpr std::chrono::milliseconds completion_delay{20};
+
+bool Worker::claim_wanted()
+{
+    if (options_.batch_size == 1)
+        return unfinished() < options_.concurrency;
+    std::lock_guard<std::mutex> lock(shared_.mutex);
+    return static_cast<int>(shared_.waiting.size()) < options_.concurrency;
+}
 
 int Worker::unfinished() const
 {
@@ -591,15 +609,16 @@ void Worker::loop()
         bool limit_reached =
             options_.max_jobs > 0 &&
             finished_jobs_ + static_cast<long long>(jobs_.size()) >= options_.max_jobs;
-        // Claim when a slot is idle; a batch waits locally for slots as they free up.
-        bool can_claim = !stopping_ && !limit_reached && unfinished() < options_.concurrency;
+        bool can_claim = !stopping_ && !limit_reached && claim_wanted();
         if (ensure_connected()) {
             try {
                 flush();
                 heartbeat();
-                can_claim = can_claim && unfinished() < options_.concurrency;
+                can_claim = can_claim && claim_wanted();
                 if (can_claim && now >= next_claim_) {
-                    long long want = options_.batch_size;
+                    // A batch, or a job for each idle slot.
+                    long long want =
+                        std::max(options_.batch_size, options_.concurrency - unfinished());
                     if (options_.max_jobs > 0)
                         want = std::min(want, options_.max_jobs - finished_jobs_ -
                                                   static_cast<long long>(jobs_.size()));
@@ -629,6 +648,8 @@ void Worker::loop()
             timeout = Seconds(next_claim_ - Clock::now()).count();
         if (next_flush_ != Clock::time_point::max())
             timeout = std::min(timeout, Seconds(next_flush_ - Clock::now()).count());
+        if (unfinished() > 0) // successes wait in the slots' list until the loop wakes
+            timeout = std::min(timeout, Seconds(completion_delay).count());
         wait(timeout);
     }
 }
