@@ -31,8 +31,8 @@ bash scripts/cluster.sh start
 step "extension"
 # The demo cluster is the demo's own: start from a fresh install of this build (an older
 # build's objects would lack what the demo uses).
-cq_psql -q -c 'SET client_min_messages = warning' -c 'DROP EXTENSION IF EXISTS cachequeue CASCADE' \
-    -c 'CREATE EXTENSION cachequeue'
+cq_psql -q -c 'SET client_min_messages = warning' \
+    -c 'DROP EXTENSION IF EXISTS cachequeue CASCADE' -c 'CREATE EXTENSION cachequeue'
 cq_psql -At -c "SELECT 'cachequeue ' || extversion || ' is installed in database postgres'
                 FROM pg_extension WHERE extname = 'cachequeue'"
 

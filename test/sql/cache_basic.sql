@@ -140,7 +140,8 @@ SELECT cache_add('basic', 'multi', 'refused'::bytea);
 COMMIT;
 SELECT convert_from(cache_get('basic', 'multi'), 'UTF8') AS multi;
 SELECT cache_set('basic', 's1', 'a'::bytea), cache_set('basic', 's1', 'b'::bytea),
-       cache_add('basic', 's2', 'a'::bytea) AS add_a, cache_add('basic', 's2', 'b'::bytea) AS add_b;
+       cache_add('basic', 's2', 'a'::bytea) AS add_a,
+       cache_add('basic', 's2', 'b'::bytea) AS add_b;
 SELECT convert_from(cache_get('basic', 's1'), 'UTF8') AS s1,
     convert_from(cache_get('basic', 's2'), 'UTF8') AS s2;
 
