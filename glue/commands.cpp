@@ -1,6 +1,7 @@
 // The management commands (see commands.hpp): thin calls of the extension's SQL functions,
 // user input always sent as statement parameters.
 #include "commands.hpp"
+#include "settings_error.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -398,6 +399,10 @@ int run_command(const ConninfoSource& conninfo, const std::function<int(Connecti
         if (!e.sqlstate().empty())
             err << " (SQLSTATE " << e.sqlstate() << ")";
         err << '\n';
+    } catch (const SettingsError& e) {
+        // A setting the user can fix, as cachequeue settings reports it.
+        err << "cachequeue: error: " << e.what() << '\n';
+        return exit_usage;
     } catch (const std::exception& e) {
         err << "cachequeue: error: " << printable(e.what()) << '\n';
     }

@@ -94,6 +94,8 @@ expect_err "no server: exit 1" "cannot connect"
 DATABASE_URL="postgresql://someone:supersecret@localhost:1/x?connect_timeout=5" cq 1 cache stats
 [[ $(cat "$err") != *supersecret* ]] || fail "a password was printed: $(cat "$err")"
 echo "ok: passwords are never printed"
+DB_PORT=abc cq 2 cache stats
+expect_err "a bad setting: usage exit 2, naming the variable" "DB_PORT"
 printf 'DB_NAME=%s\n' "$db" >"$tmp/app.env"
 (
     unset PGDATABASE DB_NAME
