@@ -179,12 +179,6 @@ workload() {
     done
 }
 
-# The library the server loads: a reinstall during the run would mix two builds.
-library() {
-    local file
-    file="$("$bindir/pg_config" --pkglibdir)/cachequeue.so"
-    md5sum "$file" 2>/dev/null | cut -c 1-12 || echo unknown
-}
 
 t_start=$SECONDS
 library_before=$(library)

@@ -83,3 +83,49 @@ pin_server() {
 sql() {
     "$bindir/psql" -X -q -v ON_ERROR_STOP=1 "$@"
 }
+
+# The helpers below are shared by the benchmark scripts' reports.
+
+# value QUERY: the single value a query returns.
+value() {
+    sql -Atc "$1"
+}
+# mult A B: A times B, two decimals.
+mult() {
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a * b }'
+}
+# count_text N: N with thousands separators (1,000,000).
+count_text() {
+    sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta' <<<"$1"
+}
+# add_note TEXT...: one line under the tables (the script's notes array), words joined.
+add_note() {
+    notes+=("$*")
+}
+# tps_of OUT: the TPS pgbench reported, empty when the run failed.
+tps_of() {
+    sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$1"
+}
+# processed_of OUT: the transactions pgbench reported as processed.
+processed_of() {
+    sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$1"
+}
+# The library the server loads: a reinstall during the run would mix two builds.
+library() {
+    local file
+    file="$("$bindir/pg_config" --pkglibdir)/cachequeue.so"
+    md5sum "$file" 2>/dev/null | cut -c 1-12 || echo unknown
+}
+# Other PostgreSQL servers on the machine share its CPUs: count their postmasters.
+other_servers() {
+    local ours=
+    ((started)) && ours=$(head -n 1 "$cluster/data/postmaster.pid")
+    ps -eo pid=,ppid=,comm= | awk -v ours="$ours" '
+        { comm[$1] = $3; parent[$1] = $2 }
+        END {
+            pg = "^(postgres|postmaster)$"
+            for (p in comm)
+                if (comm[p] ~ pg && comm[parent[p]] !~ pg && p != ours) n++
+            print n + 0
+        }'
+}

@@ -96,10 +96,6 @@ trap 'exit 143' TERM
 
 
 bench_connect
-# value QUERY: the single value a query returns.
-value() {
-    sql -Atc "$1"
-}
 
 payload='{"to": "x"}'
 
@@ -190,22 +186,9 @@ pgbench_run() {
     return "$rc"
 }
 
-# tps_of OUT: the TPS pgbench reported, empty when the run failed.
-tps_of() {
-    sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$1"
-}
-processed_of() {
-    sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$1"
-}
 # dry_of OUT: whether pgbench stopped because a claim returned no job.
 dry_of() {
     grep -q -e 'expected one row, got 0' -e 'malformed array literal' "$1"
-}
-mult() {
-    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a * b }'
-}
-count_text() {
-    sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta' <<<"$1"
 }
 
 # Another session holds a snapshot (REPEATABLE READ, after one read of TABLE) from
@@ -234,10 +217,6 @@ hold_stop() {
     rm -f "$work/holder.fifo"
 }
 
-# add_note TEXT...: one line under the tables, the words joined by spaces.
-add_note() {
-    notes+=("$*")
-}
 
 # measure KEY LABEL NAME KIND PER_TX CLIENTS SECONDS PRELOAD HOLD: starts from a table reset
 # with PRELOAD jobs, runs a warm-up pass, tops the queue up when the measured pass could
@@ -406,26 +385,7 @@ churn() {
     record_sizes after
 }
 
-# The library the server loads: a reinstall during the run would mix two builds.
-library() {
-    local file
-    file="$("$bindir/pg_config" --pkglibdir)/cachequeue.so"
-    md5sum "$file" 2>/dev/null | cut -c 1-12 || echo unknown
-}
 
-# Other PostgreSQL servers on the machine share its CPUs: count their postmasters.
-other_servers() {
-    local ours=
-    ((started)) && ours=$(head -n 1 "$cluster/data/postmaster.pid")
-    ps -eo pid=,ppid=,comm= | awk -v ours="$ours" '
-        { comm[$1] = $3; parent[$1] = $2 }
-        END {
-            pg = "^(postgres|postmaster)$"
-            for (p in comm)
-                if (comm[p] ~ pg && comm[parent[p]] !~ pg && p != ours) n++
-            print n + 0
-        }'
-}
 
 t_start=$SECONDS
 library_before=$(library)

@@ -139,9 +139,6 @@ cd "$work"
 # A fifo nobody writes to: `read -t` on it sleeps without starting a process.
 mkfifo "$work/tick.fifo"
 
-value() {
-    sql -Atc "$1"
-}
 # selected NAME: whether BENCH_ONLY lets the run NAME through (optional runs: names it).
 selected() {
     [[ " $only " == *" $1 "* ]] || [[ -z "$only" && " $optional_runs " != *" $1 "* ]]
@@ -187,12 +184,6 @@ reset_table() {
     sql -c "VACUUM ANALYZE cachequeue.jobs" -c "CHECKPOINT" >/dev/null
 }
 
-mult() {
-    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a * b }'
-}
-count_text() {
-    sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta' <<<"$1"
-}
 # elapsed T0 T1: seconds between two $EPOCHREALTIME readings, three decimals.
 elapsed() {
     awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'
@@ -201,21 +192,12 @@ elapsed() {
 declare -A rate=() secs=() rss_max=() rss_hwm=() rss_samples=() idle_rss=() cost=()
 failed=0
 notes=()
-add_note() {
-    notes+=("$*")
-}
 
 # ---- the SQL reference: pgbench, as bench/queue_bench.sh runs it ----
 
 pgbench_run() {
     "$bindir/pgbench" -M prepared -n -c "$3" -j "$3" -T "$4" -f "$bench/sql/queue_$2.sql" \
         >"$1" 2>&1 && [[ -n "$(tps_of "$1")" ]]
-}
-tps_of() {
-    sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$1"
-}
-processed_of() {
-    sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$1"
 }
 
 # sql_run NAME CLIENTS: bench/sql/queue_NAME.sql at CLIENTS clients, from a queue reset with
@@ -464,27 +446,8 @@ handler_costs() {
         die "the long-lived handler did not answer every line"
 }
 
-# The library the server loads: a reinstall during the run would mix two builds.
-library() {
-    local file
-    file="$("$bindir/pg_config" --pkglibdir)/cachequeue.so"
-    md5sum "$file" 2>/dev/null | cut -c 1-12 || echo unknown
-}
 short_md5() {
     md5sum "$1" 2>/dev/null | cut -c 1-12 || echo none
-}
-# Other PostgreSQL servers on the machine share its CPUs: count their postmasters.
-other_servers() {
-    local ours=
-    ((started)) && ours=$(head -n 1 "$cluster/data/postmaster.pid")
-    ps -eo pid=,ppid=,comm= | awk -v ours="$ours" '
-        { comm[$1] = $3; parent[$1] = $2 }
-        END {
-            pg = "^(postgres|postmaster)$"
-            for (p in comm)
-                if (comm[p] ~ pg && comm[parent[p]] !~ pg && p != ours) n++
-            print n + 0
-        }'
 }
 
 t_start=$SECONDS
