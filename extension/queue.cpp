@@ -543,24 +543,35 @@ CQ_FUNCTION(job_claim)
     return (Datum)0;
 }
 
+namespace {
+
+// Runs sql (in an SPI session), a change of job $1 made only while $2 is its lease, with $3 the
+// current time; raises the fencing error when it changed nothing.
+void change_leased_job(int64 id, pg_uuid_t* lease, const char* sql, int expected,
+                       const char* action)
+{
+    Oid types[3] = {INT8OID, UUIDOID, TIMESTAMPTZOID};
+    Datum values[3] = {Int64GetDatum(id), UUIDPGetDatum(lease),
+                       TimestampTzGetDatum(GetCurrentTimestamp())};
+    if (cq::spi::run_saved(sql, expected, 3, types, values) == 0)
+        fencing_error(id, lease, action);
+}
+
+} // namespace
+
 CQ_FUNCTION(job_heartbeat)
 {
     int64 id = job_arg(fcinfo, 0);
     pg_uuid_t* lease = lease_arg(fcinfo, 1);
     cq::spi::Session session = cq::spi::begin();
-    Oid types[3] = {INT8OID, UUIDOID, TIMESTAMPTZOID};
-    Datum values[3] = {Int64GetDatum(id), UUIDPGetDatum(lease),
-                       TimestampTzGetDatum(GetCurrentTimestamp())};
-    uint64 rows = cq::spi::run_saved(
-        "UPDATE cachequeue.jobs j"
-        " SET lease_expires_at = $3 OPERATOR(pg_catalog.+) q.timeout"
-        " FROM cachequeue.queues q WHERE j.id OPERATOR(pg_catalog.=) $1"
-        " AND j.lease OPERATOR(pg_catalog.=) $2 AND j.lease_expires_at IS NOT NULL"
-        " AND q.id OPERATOR(pg_catalog.=) j.queue_id"
-        " RETURNING j.lease_expires_at",
-        SPI_OK_UPDATE_RETURNING, 3, types, values);
-    if (rows == 0)
-        fencing_error(id, lease, "extend the lease of");
+    change_leased_job(id, lease,
+                      "UPDATE cachequeue.jobs j"
+                      " SET lease_expires_at = $3 OPERATOR(pg_catalog.+) q.timeout"
+                      " FROM cachequeue.queues q WHERE j.id OPERATOR(pg_catalog.=) $1"
+                      " AND j.lease OPERATOR(pg_catalog.=) $2 AND j.lease_expires_at IS NOT NULL"
+                      " AND q.id OPERATOR(pg_catalog.=) j.queue_id"
+                      " RETURNING j.lease_expires_at",
+                      SPI_OK_UPDATE_RETURNING, "extend the lease of");
     TimestampTz expires = DatumGetTimestampTz(cq::spi::get(0, 1));
     cq::spi::end(session);
     PG_RETURN_TIMESTAMPTZ(expires);
@@ -634,18 +645,14 @@ CQ_FUNCTION(job_release)
     int64 id = job_arg(fcinfo, 0);
     pg_uuid_t* lease = lease_arg(fcinfo, 1);
     cq::spi::Session session = cq::spi::begin();
-    Oid types[3] = {INT8OID, UUIDOID, TIMESTAMPTZOID};
-    Datum values[3] = {Int64GetDatum(id), UUIDPGetDatum(lease),
-                       TimestampTzGetDatum(GetCurrentTimestamp())};
     // The claim counted an attempt that the job did not get: take it back.
-    uint64 rows = cq::spi::run_saved(
-        "UPDATE cachequeue.jobs SET status = 'queued', run_at = $3, lease_expires_at = NULL,"
-        " attempts = GREATEST(attempts OPERATOR(pg_catalog.-) 1, 0)"
-        " WHERE id OPERATOR(pg_catalog.=) $1"
-        " AND lease OPERATOR(pg_catalog.=) $2 AND lease_expires_at IS NOT NULL",
-        SPI_OK_UPDATE, 3, types, values);
-    if (rows == 0)
-        fencing_error(id, lease, "release");
+    change_leased_job(id, lease,
+                      "UPDATE cachequeue.jobs SET status = 'queued', run_at = $3,"
+                      " lease_expires_at = NULL,"
+                      " attempts = GREATEST(attempts OPERATOR(pg_catalog.-) 1, 0)"
+                      " WHERE id OPERATOR(pg_catalog.=) $1"
+                      " AND lease OPERATOR(pg_catalog.=) $2 AND lease_expires_at IS NOT NULL",
+                      SPI_OK_UPDATE, "release");
     cq::claim::signal_requeue();
     cq::spi::end(session);
     PG_RETURN_VOID();
