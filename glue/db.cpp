@@ -104,24 +104,31 @@ std::vector<std::string> Connection::take_notifications()
     return channels;
 }
 
-std::string Connection::quote_literal(const std::string& value)
+namespace {
+
+using Escape = char* (*)(PGconn*, const char*, size_t);
+
+std::string escaped(PGconn* conn, Escape escape, const std::string& value, const char* what)
 {
-    char* quoted = PQescapeLiteral(conn_, value.data(), value.size());
+    char* quoted = escape(conn, value.data(), value.size());
     if (quoted == nullptr)
-        throw DbError("cannot quote a value: " + one_line(PQerrorMessage(conn_)), "", false);
+        throw DbError(std::string("cannot quote ") + what + ": " + one_line(PQerrorMessage(conn)),
+                      "", false);
     std::string result(quoted);
     PQfreemem(quoted);
     return result;
 }
 
+} // namespace
+
+std::string Connection::quote_literal(const std::string& value)
+{
+    return escaped(conn_, PQescapeLiteral, value, "a value");
+}
+
 std::string Connection::quote_identifier(const std::string& value)
 {
-    char* quoted = PQescapeIdentifier(conn_, value.data(), value.size());
-    if (quoted == nullptr)
-        throw DbError("cannot quote a name: " + one_line(PQerrorMessage(conn_)), "", false);
-    std::string result(quoted);
-    PQfreemem(quoted);
-    return result;
+    return escaped(conn_, PQescapeIdentifier, value, "a name");
 }
 
 } // namespace cq::runner

@@ -391,23 +391,19 @@ void Worker::flush()
         for (size_t i = 0; i < results.size(); i++)
             result_array += (i > 0 ? "," : "") + results[i];
         result_array += "]";
+        // The ids whose leases were not current come back, one row each.
         Result left =
-            db_.exec("SELECT cachequeue.job_complete_many("
-                     " ARRAY(SELECT pg_catalog.jsonb_array_elements_text($1::jsonb)::bigint),"
-                     " ARRAY(SELECT pg_catalog.jsonb_array_elements_text($2::jsonb)::uuid),"
-                     " ARRAY(SELECT pg_catalog.jsonb_array_elements($3::jsonb)))::text",
+            db_.exec("SELECT pg_catalog.unnest(cachequeue.job_complete_many("
+                     " ARRAY(SELECT e::bigint FROM pg_catalog.jsonb_array_elements_text($1::jsonb)"
+                     "   WITH ORDINALITY AS a(e, n) ORDER BY n),"
+                     " ARRAY(SELECT e::uuid FROM pg_catalog.jsonb_array_elements_text($2::jsonb)"
+                     "   WITH ORDINALITY AS a(e, n) ORDER BY n),"
+                     " ARRAY(SELECT e FROM pg_catalog.jsonb_array_elements($3::jsonb)"
+                     "   WITH ORDINALITY AS a(e, n) ORDER BY n)))",
                      {id_list.dump(), lease_list.dump(), result_array});
-        std::string not_done = left.get(0, 0); // {} or {4,7}
         std::vector<long long> refused;
-        std::string number;
-        for (char c : not_done) {
-            if (c >= '0' && c <= '9') {
-                number += c;
-            } else if (!number.empty()) {
-                refused.push_back(std::stoll(number));
-                number.clear();
-            }
-        }
+        for (int row = 0; row < left.rows(); row++)
+            refused.push_back(std::stoll(left.get(row, 0)));
         for (long long id : ids) {
             Job& job = jobs_.at(id);
             bool was_refused = std::find(refused.begin(), refused.end(), id) != refused.end();
