@@ -15,7 +15,7 @@ if [[ $(id -u) == 0 ]] && ! runuser -u postgres -- test -x "$repo" 2>/dev/null; 
     test_dir=$(mktemp -d /tmp/cachequeue-test.XXXXXX)
     chmod 755 "$test_dir"
 fi
-test_port=5498
+test_port=${CQ_TEST_PORT:-5498}  # another port lets two runs share a machine
 logs=$(mktemp -d)
 total_pass=0
 total_fail=0

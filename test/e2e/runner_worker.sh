@@ -13,7 +13,7 @@ repo=$(realpath "$(dirname "${BASH_SOURCE[0]}")/../..")
 runner="$repo/glue/cachequeue"
 handlers="$repo/test/e2e/handlers"
 db=cq_e2e_worker
-bouncer_port=6543
+bouncer_port=${CQ_BOUNCER_PORT:-6543}
 
 work=$(mktemp -d /tmp/cq-e2e-worker.XXXXXX)
 chmod 755 "$work"
