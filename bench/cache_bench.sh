@@ -18,7 +18,7 @@ set -euo pipefail
 
 script_path=$(realpath "${BASH_SOURCE[0]}")
 bench=$(dirname "$script_path")
-bindir=/usr/lib/postgresql/15/bin
+bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 seconds=${BENCH_SECONDS:-10}
 warmup=${BENCH_WARMUP:-2}
 cull_seconds=${BENCH_CULL_SECONDS:-60}

@@ -21,7 +21,7 @@ set -euo pipefail
 
 script_path=$(realpath "${BASH_SOURCE[0]}")
 bench=$(dirname "$script_path")
-bindir=/usr/lib/postgresql/15/bin
+bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 seconds=${BENCH_SECONDS:-10}
 held_seconds=${BENCH_HELD_SECONDS:-60}
 warmup=${BENCH_WARMUP:-2}

@@ -8,7 +8,7 @@ set -euo pipefail
 
 script_path=$(realpath "${BASH_SOURCE[0]}")
 repo=$(realpath "$(dirname "$script_path")/..")
-bindir=/usr/lib/postgresql/15/bin
+bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 
 usage() {
     echo "usage: $0 start|stop|status|psql [psql args] [--dir DIR] [--port PORT]" >&2

@@ -98,6 +98,11 @@ else
 fi
 
 section "build"
+# CQ_PG_BINDIR points at another copy of PostgreSQL's binaries (see docs/development.md):
+# the extension is then built against and installed into that copy only.
+if [[ -n "${CQ_PG_BINDIR:-}" ]]; then
+    export PG_CONFIG="$CQ_PG_BINDIR/pg_config"
+fi
 build_ok=0
 if make clean && make -j2 WERROR=1 && make install WERROR=1; then
     build_ok=1

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 : "${CQ_TEST_DATA:?run through scripts/test.sh}"
-bindir=/usr/lib/postgresql/15/bin
+bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 db=cq_e2e_crash
 
 pg_run() {

@@ -9,7 +9,7 @@ set -euo pipefail
 repo=$(realpath "$(dirname "${BASH_SOURCE[0]}")/../..")
 cd "$repo"
 bin=glue/cachequeue
-bindir=/usr/lib/postgresql/15/bin
+bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 db=cq_e2e_commands
 tmp=$(mktemp -d)
 out=$tmp/out

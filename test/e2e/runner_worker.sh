@@ -8,7 +8,7 @@
 set -euo pipefail
 
 : "${CQ_TEST_DATA:?run through scripts/test.sh}"
-bindir=/usr/lib/postgresql/15/bin
+bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 repo=$(realpath "$(dirname "${BASH_SOURCE[0]}")/../..")
 runner="$repo/glue/cachequeue"
 handlers="$repo/test/e2e/handlers"
