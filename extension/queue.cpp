@@ -422,15 +422,18 @@ namespace {
 
 // The claim: $1 the queue (or queues), $2 now, $3 batch_size, $4 the worker. It leases the
 // jobs that the "picked" part chose and returns them in claim order, with each one's priority
-// and run_at after the columns of job_claim's result (for the claim cursor).
+// and run_at after the columns of job_claim's result (for the claim cursor). Its plan is made
+// once, for any batch size: the chosen ids are probed in the primary key as an array, which a
+// plan made without knowing how many there are can rely on, where a join could turn into a
+// hash of the whole table.
 #define CLAIM_LEASES                                                                              \
     " claimed AS (UPDATE cachequeue.jobs j SET status = 'running',"                               \
     "   attempts = j.attempts OPERATOR(pg_catalog.+) 1,"                                          \
     "   lease = pg_catalog.gen_random_uuid(),"                                                    \
     "   lease_expires_at = $2 OPERATOR(pg_catalog.+) q.timeout,"                                  \
     "   worker = $4, started_at = $2"                                                             \
-    "   FROM picked, cachequeue.queues q"                                                         \
-    "   WHERE j.id OPERATOR(pg_catalog.=) picked.id"                                              \
+    "   FROM cachequeue.queues q"                                                                 \
+    "   WHERE j.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT id FROM picked))"                     \
     "   AND q.id OPERATOR(pg_catalog.=) j.queue_id"                                               \
     "   RETURNING j.id, q.name, j.task, j.payload, j.attempts, j.lease,"                          \
     "   j.lease_expires_at, j.priority, j.run_at)"                                                \
@@ -476,8 +479,8 @@ uint64 claim_from_one(int32 queue_id, int32 default_priority, TimestampTz now, i
                        TimestampTzGetDatum(plan.after.run_at),
                        Int64GetDatum(plan.after.id)};
     uint64 rows = plan.from_front
-                      ? cq::spi::run_saved(claim_from_front_sql, SPI_OK_SELECT, 4, types, values)
-                      : cq::spi::run_saved(claim_after_sql, SPI_OK_SELECT, 7, types, values);
+                      ? cq::spi::run_generic(claim_from_front_sql, SPI_OK_SELECT, 4, types, values)
+                      : cq::spi::run_generic(claim_after_sql, SPI_OK_SELECT, 7, types, values);
     cq::claim::Position last;
     if (rows > 0) {
         last.id = DatumGetInt64(cq::spi::get(rows - 1, 1));
@@ -536,7 +539,7 @@ CQ_FUNCTION(job_claim)
         Oid types[4] = {INT4ARRAYOID, TIMESTAMPTZOID, INT4OID, TEXTOID};
         Datum values[4] = {PointerGetDatum(queues.ids), TimestampTzGetDatum(now),
                            Int32GetDatum(batch_size), PointerGetDatum(worker)};
-        rows = cq::spi::run_saved(claim_from_many_sql, SPI_OK_SELECT, 4, types, values);
+        rows = cq::spi::run_generic(claim_from_many_sql, SPI_OK_SELECT, 4, types, values);
     }
     put_rows(fcinfo, rows);
     cq::spi::end(session);

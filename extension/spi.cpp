@@ -39,8 +39,10 @@ uint64 run(const char* sql, int expected, int nargs, const Oid* types, const Dat
     return SPI_processed;
 }
 
-uint64 run_saved(const char* sql, int expected, int nargs, const Oid* types, const Datum* values,
-                 const char* nulls)
+namespace {
+
+uint64 run_kept(const char* sql, int cursor_options, int expected, int nargs, const Oid* types,
+                const Datum* values, const char* nulls)
 {
     struct Saved {
         const char* sql;
@@ -56,7 +58,7 @@ uint64 run_saved(const char* sql, int expected, int nargs, const Oid* types, con
     if (plan == nullptr) {
         if (count == lengthof(saved))
             elog(ERROR, "cachequeue: too many saved statements");
-        plan = SPI_prepare(sql, nargs, const_cast<Oid*>(types));
+        plan = SPI_prepare_cursor(sql, nargs, const_cast<Oid*>(types), cursor_options);
         if (plan == nullptr)
             elog(ERROR, "cachequeue: could not prepare \"%s\": %s", sql,
                  SPI_result_code_string(SPI_result));
@@ -66,6 +68,20 @@ uint64 run_saved(const char* sql, int expected, int nargs, const Oid* types, con
     int rc = SPI_execute_plan(plan, const_cast<Datum*>(values), nulls, false, 0);
     check(rc, expected, sql);
     return SPI_processed;
+}
+
+} // namespace
+
+uint64 run_saved(const char* sql, int expected, int nargs, const Oid* types, const Datum* values,
+                 const char* nulls)
+{
+    return run_kept(sql, 0, expected, nargs, types, values, nulls);
+}
+
+uint64 run_generic(const char* sql, int expected, int nargs, const Oid* types, const Datum* values,
+                   const char* nulls)
+{
+    return run_kept(sql, CURSOR_OPT_GENERIC_PLAN, expected, nargs, types, values, nulls);
 }
 
 Datum get(uint64 row, int col, bool* isnull)

@@ -32,6 +32,12 @@ uint64 run(const char* sql, int expected, int nargs = 0, const Oid* types = null
 uint64 run_saved(const char* sql, int expected, int nargs = 0, const Oid* types = nullptr,
                  const Datum* values = nullptr, const char* nulls = nullptr);
 
+// run_saved for a statement whose best plan does not depend on its parameters' values (a probe
+// of an index by key, a LIMIT given as a parameter): it is planned once, with the parameters
+// unknown, where run_saved's plan cache may plan it again at every call.
+uint64 run_generic(const char* sql, int expected, int nargs = 0, const Oid* types = nullptr,
+                   const Datum* values = nullptr, const char* nulls = nullptr);
+
 // Column col (from 1) of result row n.
 Datum get(uint64 row, int col, bool* isnull = nullptr);
 
