@@ -90,6 +90,34 @@ Result Connection::exec_script(const std::string& sql)
     return check(PQexec(conn_, sql.c_str()));
 }
 
+std::vector<Result> Connection::exec_script_results(const std::string& sql)
+{
+    if (conn_ == nullptr)
+        throw DbError("not connected", "", true);
+    if (PQsendQuery(conn_, sql.c_str()) == 0)
+        check(nullptr);
+    // Every result is read, up to the end of the query, before an error is raised: the
+    // connection is then ready for the next statement.
+    std::vector<PGresult*> raw;
+    while (PGresult* result = PQgetResult(conn_))
+        raw.push_back(result);
+    if (raw.empty())
+        check(nullptr);
+    std::vector<Result> results;
+    size_t failed = raw.size();
+    for (size_t i = 0; i < raw.size() && failed == raw.size(); i++) {
+        ExecStatusType status = PQresultStatus(raw[i]);
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+            failed = i;
+    }
+    for (size_t i = 0; i < raw.size(); i++)
+        if (i != failed)
+            results.emplace_back(raw[i]);
+    if (failed != raw.size())
+        check(raw[failed]); // throws, and frees it
+    return results;
+}
+
 std::vector<std::string> Connection::take_notifications()
 {
     std::vector<std::string> channels;

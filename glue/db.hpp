@@ -77,6 +77,8 @@ public:
     // Statements without parameters, sent as one simple query (one implicit transaction);
     // returns the last statement's result.
     Result exec_script(const std::string& sql);
+    // The same, with every statement's result, in order.
+    std::vector<Result> exec_script_results(const std::string& sql);
 
     // The socket to wait on for notifications, or -1.
     int socket() const { return conn_ == nullptr ? -1 : PQsocket(conn_); }

@@ -106,6 +106,13 @@ void wake(Shared& shared)
     (void)ignored;
 }
 
+// Batches: the next one is claimed once fewer than a batch of jobs wait for a slot, so that
+// the slots work through one batch while the next is claimed and the last one recorded.
+int claim_ahead(const WorkerOptions& options)
+{
+    return std::max(options.batch_size, options.concurrency);
+}
+
 // One concurrency slot: runs jobs until the main loop closes.
 void slot_main(Shared& shared, const WorkerOptions& options, int slot)
 {
@@ -147,7 +154,7 @@ void slot_main(Shared& shared, const WorkerOptions& options, int slot)
             std::lock_guard<std::mutex> lock(shared.mutex);
             needed = outcome.kind != Outcome::Kind::succeeded || options.batch_size == 1 ||
                      static_cast<int>(shared.done.size()) + 1 >= options.batch_size ||
-                     static_cast<int>(shared.waiting.size()) < options.concurrency;
+                     static_cast<int>(shared.waiting.size()) < claim_ahead(options);
             shared.done.push_back({job.id, std::move(outcome)});
         }
         if (needed)
@@ -187,9 +194,22 @@ public:
 
 private:
     bool ensure_connected();
+    // The successes not yet recorded.
+    struct Successes {
+        std::vector<long long> ids;
+        std::vector<std::string> leases;
+        std::vector<std::string> results;
+        Clock::time_point oldest = Clock::time_point::max();
+    };
+    Successes successes() const;
+    // The statement that records them; its rows are the ids whose leases were not current.
+    std::string complete_sql(const Successes& done);
+    void completed(const Successes& done, const Result& refused);
+    // Claims up to count jobs, recording the successes waiting in the same transaction.
     void claim(int count);
     void record_outcomes();
     void flush();
+    void record_failures();
     void heartbeat();
     void release_waiting();
     void log_job(const Job& job, const char* outcome, double seconds, const std::string& error);
@@ -233,7 +253,7 @@ bool Worker::claim_wanted()
     if (options_.batch_size == 1)
         return unfinished() < options_.concurrency;
     std::lock_guard<std::mutex> lock(shared_.mutex);
-    return static_cast<int>(shared_.waiting.size()) < options_.concurrency;
+    return static_cast<int>(shared_.waiting.size()) < claim_ahead(options_);
 }
 
 int Worker::unfinished() const
@@ -288,15 +308,33 @@ void Worker::log_job(const Job& job, const char* outcome, double seconds, const 
 void Worker::claim(int count)
 {
     counters_.claims++;
-    // The claim's transaction may commit without waiting for the disk: a claim lost in a
-    // crash only makes the job run again (cachequeue.synchronous_claim in the README).
+    // The successes waiting are recorded in the claim's transaction: one round trip and one
+    // commit for both. Without them, the claim's transaction may commit without waiting for
+    // the disk: a claim lost in a crash only makes the job run again
+    // (cachequeue.synchronous_claim in the README).
+    Successes done = successes();
     std::ostringstream sql;
-    sql << "SET LOCAL cachequeue.synchronous_claim = off;"
-        << " SELECT id, queue, task, payload, attempt, lease,"
+    if (done.ids.empty())
+        sql << "SET LOCAL cachequeue.synchronous_claim = off;";
+    else
+        sql << complete_sql(done) << ";";
+    sql << " SELECT id, queue, task, payload, attempt, lease,"
         << " extract(epoch FROM lease_expires_at - clock_timestamp())"
         << " FROM cachequeue.job_claim(" << db_.quote_literal(text_array(options_.queues))
         << "::text[], " << db_.quote_literal(name_) << ", " << count << ")";
-    Result rows = db_.exec_script(sql.str());
+    std::vector<Result> results;
+    try {
+        results = db_.exec_script_results(sql.str());
+    } catch (const DbError& error) {
+        // A claim that fails (a queue dropped, say) took the successes down with it: they
+        // are recorded on their own before the error goes on.
+        if (!error.connection_lost() && !done.ids.empty())
+            completed(done, db_.exec_script(complete_sql(done)));
+        throw;
+    }
+    if (!done.ids.empty())
+        completed(done, results.front());
+    const Result& rows = results.back();
     auto now = Clock::now();
     for (int row = 0; row < rows.rows(); row++) {
         Job job;
@@ -362,63 +400,80 @@ void Worker::lease_lost(Job& job, const std::string& action)
                 "cancelled or reaped)");
 }
 
-// Records every finished job: successes in one job_complete_many, the others one by one.
+Worker::Successes Worker::successes() const
+{
+    Successes done;
+    for (const auto& [id, job] : jobs_) {
+        if (job.finished && job.outcome.kind == Outcome::Kind::succeeded) {
+            done.ids.push_back(id);
+            done.leases.push_back(job.lease);
+            done.results.push_back(job.outcome.result.empty() ? "null" : job.outcome.result);
+            done.oldest = std::min(done.oldest, job.finished_at);
+        }
+    }
+    return done;
+}
+
+std::string Worker::complete_sql(const Successes& done)
+{
+    // jsonb[] from a JSON array of JSON values: one element per result.
+    std::string result_array = "[";
+    for (size_t i = 0; i < done.results.size(); i++)
+        result_array += (i > 0 ? "," : "") + done.results[i];
+    result_array += "]";
+    return "SELECT pg_catalog.unnest(cachequeue.job_complete_many("
+           " ARRAY(SELECT e::bigint FROM pg_catalog.jsonb_array_elements_text(" +
+           db_.quote_literal(nlohmann::json(done.ids).dump()) +
+           "::jsonb) WITH ORDINALITY AS a(e, n) ORDER BY n),"
+           " ARRAY(SELECT e::uuid FROM pg_catalog.jsonb_array_elements_text(" +
+           db_.quote_literal(nlohmann::json(done.leases).dump()) +
+           "::jsonb) WITH ORDINALITY AS a(e, n) ORDER BY n),"
+           " ARRAY(SELECT e FROM pg_catalog.jsonb_array_elements(" +
+           db_.quote_literal(result_array) + "::jsonb) WITH ORDINALITY AS a(e, n) ORDER BY n)))";
+}
+
+// Records every finished job: successes in one job_complete_many (when due), the others one
+// by one.
 void Worker::flush()
 {
-    std::vector<long long> ids;
-    std::vector<std::string> leases;
-    std::vector<std::string> results;
-    Clock::time_point oldest = Clock::time_point::max();
-    for (auto& [id, job] : jobs_) {
-        if (job.finished && job.outcome.kind == Outcome::Kind::succeeded) {
-            ids.push_back(id);
-            leases.push_back(job.lease);
-            results.push_back(job.outcome.result.empty() ? "null" : job.outcome.result);
-            oldest = std::min(oldest, job.finished_at);
-        }
-    }
+    Successes done = successes();
     // Successes go in one statement (one commit): once a batch's worth is done, or nothing
     // else is running, or the oldest has waited completion_delay.
-    bool send = !ids.empty() &&
-                (static_cast<int>(ids.size()) >= options_.batch_size || unfinished() == 0 ||
-                 stopping_ || Clock::now() - oldest >= completion_delay);
-    next_flush_ = send || ids.empty() ? Clock::time_point::max() : oldest + completion_delay;
-    if (send) {
-        nlohmann::json id_list = ids;
-        nlohmann::json lease_list = leases;
-        // jsonb[] from a JSON array of JSON values: one element per result.
-        std::string result_array = "[";
-        for (size_t i = 0; i < results.size(); i++)
-            result_array += (i > 0 ? "," : "") + results[i];
-        result_array += "]";
-        // The ids whose leases were not current come back, one row each.
-        Result left =
-            db_.exec("SELECT pg_catalog.unnest(cachequeue.job_complete_many("
-                     " ARRAY(SELECT e::bigint FROM pg_catalog.jsonb_array_elements_text($1::jsonb)"
-                     "   WITH ORDINALITY AS a(e, n) ORDER BY n),"
-                     " ARRAY(SELECT e::uuid FROM pg_catalog.jsonb_array_elements_text($2::jsonb)"
-                     "   WITH ORDINALITY AS a(e, n) ORDER BY n),"
-                     " ARRAY(SELECT e FROM pg_catalog.jsonb_array_elements($3::jsonb)"
-                     "   WITH ORDINALITY AS a(e, n) ORDER BY n)))",
-                     {id_list.dump(), lease_list.dump(), result_array});
-        std::vector<long long> refused;
-        for (int row = 0; row < left.rows(); row++)
-            refused.push_back(std::stoll(left.get(row, 0)));
-        for (long long id : ids) {
-            Job& job = jobs_.at(id);
-            bool was_refused = std::find(refused.begin(), refused.end(), id) != refused.end();
-            // After a lost connection the first attempt may have committed after all.
-            if (was_refused && !completed_by_us(id)) {
-                lease_lost(job, "complete");
-            } else {
-                counters_.succeeded++;
-                log_job(job, "succeeded", job.outcome.seconds, "");
-            }
-            finished_jobs_++;
-            jobs_.erase(id);
-        }
-    }
+    bool send = !done.ids.empty() &&
+                (static_cast<int>(done.ids.size()) >= options_.batch_size || unfinished() == 0 ||
+                 stopping_ || Clock::now() - done.oldest >= completion_delay);
+    next_flush_ =
+        send || done.ids.empty() ? Clock::time_point::max() : done.oldest + completion_delay;
+    if (send)
+        completed(done, db_.exec_script(complete_sql(done)));
+    record_failures();
+}
 
+void Worker::completed(const Successes& done, const Result& left)
+{
+    std::vector<long long> refused;
+    for (int row = 0; row < left.rows(); row++)
+        refused.push_back(std::stoll(left.get(row, 0)));
+    for (long long id : done.ids) {
+        Job& job = jobs_.at(id);
+        bool was_refused = std::find(refused.begin(), refused.end(), id) != refused.end();
+        // After a lost connection the first attempt may have committed after all.
+        if (was_refused && !completed_by_us(id)) {
+            lease_lost(job, "complete");
+        } else {
+            counters_.succeeded++;
+            log_job(job, "succeeded", job.outcome.seconds, "");
+        }
+        finished_jobs_++;
+        jobs_.erase(id);
+    }
+    if (next_flush_ != Clock::time_point::max() && successes().ids.empty())
+        next_flush_ = Clock::time_point::max();
+}
+
+// Records the jobs that did not succeed, one by one.
+void Worker::record_failures()
+{
     for (auto it = jobs_.begin(); it != jobs_.end();) {
         Job& job = it->second;
         if (!job.finished || job.outcome.kind == Outcome::Kind::succeeded) {
@@ -608,10 +663,14 @@ void Worker::loop()
         bool can_claim = !stopping_ && !limit_reached && claim_wanted();
         if (ensure_connected()) {
             try {
-                flush();
+                // A claim records the successes waiting: no flush of its own before it.
+                bool claim_now = can_claim && now >= next_claim_;
+                if (claim_now)
+                    record_failures();
+                else
+                    flush();
                 heartbeat();
-                can_claim = can_claim && claim_wanted();
-                if (can_claim && now >= next_claim_) {
+                if (claim_now) {
                     // A batch, or a job for each idle slot.
                     long long want =
                         std::max(options_.batch_size, options_.concurrency - unfinished());

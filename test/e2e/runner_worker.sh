@@ -182,7 +182,10 @@ sql -c "SELECT count(*) FROM cachequeue.job_enqueue_many('email', 'send_email',
     (SELECT array_agg(jsonb_build_object('n', i)) FROM generate_series(1, 10) i))" >/dev/null
 sql -c "SELECT count(*) FROM cachequeue.job_enqueue_many('report', 'generate_report',
     (SELECT array_agg(jsonb_build_object('n', i)) FROM generate_series(1, 10) i))" >/dev/null
-DB_HOST=127.0.0.1 DB_PORT=$bouncer_port timeout 60 "$runner" worker email report \
+# On 6543 the worker finds the pooler by itself; on another port (CQ_BOUNCER_PORT) it is told.
+pooler=auto
+[[ $bouncer_port == 6543 ]] || pooler=transaction
+CACHEQUEUE_POOLER=$pooler DB_HOST=127.0.0.1 DB_PORT=$bouncer_port timeout 60 "$runner" worker email report \
     --concurrency 2 --batch-size 3 --until-empty >"$work/bouncer.log" 2>&1 ||
     fail "worker (pgbouncer) exited $?"
 grep -q "wake=poll" "$work/bouncer.log" || fail "the worker behind PgBouncer does not poll"
@@ -291,4 +294,24 @@ expect "4 workers: each job ran exactly once" \
 expect "4 workers: all four took part" \
     "$(sql -c "SELECT count(DISTINCT worker) FROM cachequeue.jobs j JOIN cachequeue.queues q
         ON q.id = j.queue_id WHERE q.name = 'many'")" 4
+# ---- a claim that fails does not take the success recorded with it down ----
+# The worker records successes in the transaction of its next claim. Here that claim names a
+# queue dropped while the job ran: the worker stops with the error, the success is recorded.
+export CQ_RECORD="$work/record_gone"
+sql -c "SELECT cachequeue.queue_create('gone_keep'), cachequeue.queue_create('gone_drop')" \
+    >/dev/null
+gone_id=$(sql -c "SELECT cachequeue.job_enqueue('gone_keep', 'record', '{\"sleep\": 1}')")
+"$runner" worker gone_keep gone_drop >"$work/gone.log" 2>&1 &
+pids+=($!)
+gone_worker=$!
+wait_for "the job to start" 20 grep -qs "^start $gone_id 1 " "$CQ_RECORD"
+sql -c "SELECT cachequeue.queue_drop('gone_drop')" >/dev/null
+gone_status=0
+wait "$gone_worker" || gone_status=$?
+expect "dropped queue: the worker stops with an error" "$gone_status" 1
+grep -q 'queue \\"gone_drop\\" does not exist\|queue "gone_drop" does not exist' \
+    "$work/gone.log" || fail "dropped queue: the worker's log does not say why it stopped"
+expect "dropped queue: the job that ran is recorded" \
+    "$(sql -c "SELECT status FROM cachequeue.jobs WHERE id = $gone_id")" succeeded
+
 echo "runner_worker: all checks passed"
