@@ -6,6 +6,8 @@
 # (exit 5); no server is exit 1. The maintenance findings with pg_cron are checked in
 # maintenance.sh. Needs the cluster of scripts/test.sh.
 set -euo pipefail
+# shellcheck source=lib/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 
 : "${PGHOST:?run through scripts/test.sh}"
 bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
@@ -21,10 +23,6 @@ sql() {
 fail() {
     echo "doctor: $*" >&2
     exit 1
-}
-expect() {
-    [[ "$2" == "$3" ]] || fail "$1: got '$2', expected '$3'"
-    echo "ok: $1"
 }
 cleanup() {
     "$bindir/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" \

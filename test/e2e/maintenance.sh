@@ -9,6 +9,8 @@
 # plain cluster), a role that cannot log in, bad arguments. Then `cachequeue doctor` on the
 # maintenance: scheduled and succeeding, then a failed run.
 set -euo pipefail
+# shellcheck source=lib/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 
 : "${PGHOST:?run through scripts/test.sh}"
 repo=$(realpath "$(dirname "${BASH_SOURCE[0]}")/../..")
@@ -28,11 +30,6 @@ sql() {
     local db=$1
     shift
     "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -At -d "$db" "$@"
-}
-# expect WHAT ACTUAL EXPECTED
-expect() {
-    [[ "$2" == "$3" ]] || fail "$1: got '$2', expected '$3'"
-    echo "ok: $1"
 }
 # expect_error WHAT DB SQLSTATE TEXT SQL [PSQL ARGS...]: the statement fails with SQLSTATE and
 # its message, detail or hint contains TEXT.

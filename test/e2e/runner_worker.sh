@@ -6,6 +6,8 @@
 # SIGTERM drains; a restarted PostgreSQL is survived; 4 workers on 2,000 jobs complete each
 # exactly once. Needs the cluster of scripts/test.sh (PGHOST, PGPORT, CQ_TEST_DATA).
 set -euo pipefail
+# shellcheck source=lib/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 
 : "${CQ_TEST_DATA:?run through scripts/test.sh}"
 bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
@@ -34,11 +36,6 @@ fail() {
     done
     exit 1
 }
-# expect WHAT ACTUAL EXPECTED
-expect() {
-    [[ "$2" == "$3" ]] || fail "$1: got '$2', expected '$3'"
-    echo "ok: $1"
-}
 cleanup() {
     for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
     if [[ -f "$work/bouncer/pgbouncer.pid" ]]; then
@@ -52,15 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for WHAT SECONDS COMMAND...: polls until the command succeeds.
-wait_for() {
-    local what=$1 deadline=$((SECONDS + $2))
-    shift 2
-    until "$@"; do
-        ((SECONDS < deadline)) || fail "timed out waiting for $what"
-        sleep 0.1
-    done
-}
 
 "$bindir/psql" -X -q -d postgres -c "SET client_min_messages = warning" \
     -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"

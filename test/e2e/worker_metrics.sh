@@ -6,6 +6,8 @@
 # cachequeue.metrics() appended after the worker's. Also: a port in use is refused (exit 2),
 # and the worker's resident memory stays under 20 MiB. Needs the cluster of scripts/test.sh.
 set -euo pipefail
+# shellcheck source=lib/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 
 : "${PGHOST:?run through scripts/test.sh}"
 bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
@@ -23,25 +25,12 @@ fail() {
     [[ ! -f "$work/worker.log" ]] || tail -n 20 "$work/worker.log" >&2
     exit 1
 }
-expect() {
-    [[ "$2" == "$3" ]] || fail "$1: got '$2', expected '$3'"
-    echo "ok: $1"
-}
 cleanup() {
     [[ -z "$worker_pid" ]] || kill -9 "$worker_pid" 2>/dev/null || true
     "$bindir/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
-# wait_for WHAT SECONDS COMMAND...: polls until the command succeeds.
-wait_for() {
-    local what=$1 deadline=$((SECONDS + $2))
-    shift 2
-    until "$@"; do
-        ((SECONDS < deadline)) || fail "timed out waiting for $what"
-        sleep 0.1
-    done
-}
 scrape() {
     python3 -c 'import sys, urllib.request
 print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode(), end="")' \
