@@ -170,7 +170,12 @@ sql -c "SELECT count(*) FROM cachequeue.job_enqueue_many('email', 'send_email',
     (SELECT array_agg(jsonb_build_object('n', i)) FROM generate_series(1, 10) i))" >/dev/null
 sql -c "SELECT count(*) FROM cachequeue.job_enqueue_many('report', 'generate_report',
     (SELECT array_agg(jsonb_build_object('n', i)) FROM generate_series(1, 10) i))" >/dev/null
-DB_HOST=127.0.0.1 DB_PORT=$bouncer_port timeout 60 "$runner" worker email report \
+# The runner takes port 6543 for a transaction pooler; on another port (CQ_BOUNCER_PORT) it
+# has to be told.
+pooler=auto
+[[ "$bouncer_port" == 6543 ]] || pooler=transaction
+CACHEQUEUE_POOLER=$pooler DB_HOST=127.0.0.1 DB_PORT=$bouncer_port timeout 60 "$runner" \
+    worker email report \
     --concurrency 2 --batch-size 3 --until-empty >"$work/bouncer.log" 2>&1 ||
     fail "worker (pgbouncer) exited $?"
 grep -q "wake=poll" "$work/bouncer.log" || fail "the worker behind PgBouncer does not poll"
