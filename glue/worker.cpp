@@ -298,7 +298,9 @@ void Worker::finish_job(const Job& job, const char* outcome, const std::string& 
     log_job(job, outcome, job.outcome.seconds, error);
     // A job given back before it started, or without a handler, ran for no time.
     bool ran = job.outcome.kind != Outcome::Kind::aborted || job.outcome.seconds > 0;
-    const char* counted = job.outcome.no_handler ? "no_handler" : outcome;
+    // A job without a handler is logged as failed and counted apart; its lease may be lost.
+    bool no_handler = job.outcome.no_handler && std::string_view(outcome) == "failed";
+    const char* counted = no_handler ? "no_handler" : outcome;
     std::optional<double> seconds;
     if (ran && !job.outcome.no_handler)
         seconds = job.outcome.seconds;
