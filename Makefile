@@ -34,14 +34,17 @@ BITCODE_CXXFLAGS += -std=c++17 -Wno-register
 extension/%.o: extension/*.hpp
 
 # The runner: glue/main.cpp plus every other glue/*.cpp (which the unit tests link too), each
-# compiled once into build/ (make -j2 compiles two at a time). libpq and spdlog are libraries;
-# CLI11 and nlohmann-json are headers.
+# compiled once into build/ (make -j2 compiles two at a time). libpq, spdlog and cpp-httplib are
+# libraries; CLI11 and nlohmann-json are headers.
 GLUE_SRCS = $(wildcard glue/*.cpp)
 GLUE_OBJS = $(patsubst glue/%.cpp,build/glue/%.o,$(GLUE_SRCS))
 GLUE_LIB_OBJS = $(filter-out build/glue/main.o,$(GLUE_OBJS))
+# cpp-httplib (the worker's /metrics) is a compiled library: its header needs the flags it was
+# built with.
+HTTPLIB_CFLAGS = $(shell pkg-config --cflags cpp-httplib)
 GLUE_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) \
-	-I$(includedir) -Iglue
-GLUE_LIBS = -L$(libdir) -lpq -lspdlog -lfmt -lpthread
+	-I$(includedir) -Iglue $(HTTPLIB_CFLAGS)
+GLUE_LIBS = -L$(libdir) -lpq -lspdlog -lfmt -lcpp-httplib -lpthread
 RUNNER_BINDIR ?= /usr/local/bin
 
 all: glue/cachequeue

@@ -1,6 +1,7 @@
 // The management commands (see commands.hpp): thin calls of the extension's SQL functions,
 // user input always sent as statement parameters.
 #include "commands.hpp"
+#include "doctor.hpp"
 #include "settings_error.hpp"
 
 #include <CLI/CLI.hpp>
@@ -530,6 +531,20 @@ void add_management_commands(CLI::App& app, ConninfoSource conninfo, int& exit_c
     add_json_flag(purge_cmd, purge->json);
     purge_cmd->callback([run, purge] {
         run([purge](Connection& db) { return queue_purge(db, *purge, std::cout); });
+    });
+
+    // doctor: the findings of every check; the exit code says how bad the worst one is.
+    auto doctor_json = std::make_shared<bool>(false);
+    CLI::App* doctor_cmd =
+        app.add_subcommand("doctor", "Check the database and say what looks wrong");
+    add_json_flag(doctor_cmd, *doctor_json);
+    doctor_cmd->callback([run, doctor_json] {
+        run([doctor_json](Connection& db) {
+            std::string database = db.exec("SELECT current_database()").get(0, 0);
+            std::vector<Finding> findings = run_doctor(db);
+            print_findings(std::cout, database, findings, *doctor_json);
+            return doctor_exit_code(findings);
+        });
     });
 
     auto status = std::make_shared<JobOptions>();

@@ -31,9 +31,10 @@ struct JobInput {
 struct Outcome {
     enum class Kind { succeeded, failed, timed_out, aborted };
     Kind kind = Kind::failed;
-    std::string result; // succeeded: JSON text, or empty for a NULL result
-    std::string error;  // otherwise: one line saying what happened
-    double seconds = 0; // time spent in the call
+    std::string result;      // succeeded: JSON text, or empty for a NULL result
+    std::string error;       // otherwise: one line saying what happened
+    double seconds = 0;      // time spent in the call
+    bool no_handler = false; // failed: no handler is configured for the job's task
 };
 
 const char* to_string(Outcome::Kind kind);

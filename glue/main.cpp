@@ -11,6 +11,7 @@
 #include "db.hpp"
 #include "settings.hpp"
 #include "table.hpp"
+#include "metrics_server.hpp"
 #include "worker.hpp"
 
 namespace {
@@ -118,6 +119,18 @@ int main(int argc, char** argv)
         ->check(CLI::NonNegativeNumber);
     worker_cmd->add_flag("--until-empty", worker.until_empty,
                          "Exit when a claim finds nothing and no job is running");
+    int metrics_port = -1;
+    std::string metrics_address = "127.0.0.1";
+    auto* metrics_port_opt =
+        worker_cmd
+            ->add_option("--metrics-port", metrics_port,
+                         "Serve Prometheus metrics at http://ADDRESS:PORT/metrics (0: any free "
+                         "port, logged)")
+            ->check(CLI::Range(0, 65535));
+    worker_cmd
+        ->add_option("--metrics-address", metrics_address,
+                     "The address the metrics server listens on (default: 127.0.0.1)")
+        ->needs(metrics_port_opt);
 
     cq::runner::ResolveOptions options;
     auto resolve = [&] {
@@ -167,8 +180,20 @@ int main(int argc, char** argv)
                 worker.listen = settings.pooler != cq::runner::PoolerMode::transaction;
             else
                 worker.listen = wake == "listen";
-            cq::runner::WorkerCounters counters;
-            return cq::runner::run_worker(worker, counters);
+            cq::runner::WorkerMetrics metrics;
+            cq::runner::MetricsServer server(metrics, worker.conninfo);
+            if (metrics_port >= 0) {
+                try {
+                    int port = server.start(metrics_address, metrics_port);
+                    spdlog::info("metrics at http://{}:{}/metrics", metrics_address, port);
+                } catch (const std::runtime_error& e) {
+                    std::cerr << "cachequeue: error: " << e.what() << '\n';
+                    return exit_usage;
+                }
+            }
+            int status = cq::runner::run_worker(worker, metrics);
+            server.stop();
+            return status;
         }
     } catch (const cq::runner::SettingsError& e) {
         std::cerr << "cachequeue: " << e.what() << '\n';

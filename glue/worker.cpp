@@ -97,6 +97,7 @@ struct Shared {
     bool closing = false;
     int wake_pipe[2] = {-1, -1};
     std::atomic<bool> abort{false};
+    WorkerMetrics* metrics = nullptr;
 };
 
 void wake(Shared& shared)
@@ -136,9 +137,11 @@ void slot_main(Shared& shared, const WorkerOptions& options, int slot)
             Clock::now() + std::chrono::duration_cast<Clock::duration>(Seconds(next.second));
         Outcome outcome;
         auto handler = options.handlers.find(job.task);
+        shared.metrics->job_started();
         if (handler == options.handlers.end()) {
             outcome.kind = Outcome::Kind::failed;
             outcome.error = "no handler for task \"" + job.task + "\"";
+            outcome.no_handler = true;
         } else if (handler->second.persistent) {
             auto& process = persistent[job.task];
             if (!process)
@@ -147,6 +150,7 @@ void slot_main(Shared& shared, const WorkerOptions& options, int slot)
         } else {
             outcome = run_command(handler->second, job, deadline, shared.abort, handler_options);
         }
+        shared.metrics->job_stopped();
         // The main loop is woken when it has something to do: a slot to refill, a batch of
         // successes to record, a failure. Otherwise it collects successes on its own timer.
         bool needed;
@@ -185,10 +189,12 @@ std::string text_array(const std::vector<std::string>& items)
 class Worker
 {
 public:
-    Worker(const WorkerOptions& options, WorkerCounters& counters)
-        : options_(options), counters_(counters), db_(options.conninfo),
+    Worker(const WorkerOptions& options, WorkerMetrics& metrics)
+        : options_(options), metrics_(metrics), db_(options.conninfo),
           name_(options.worker_name.empty() ? default_worker_name() : options.worker_name)
-    {}
+    {
+        shared_.metrics = &metrics;
+    }
 
     int run();
 
@@ -213,6 +219,8 @@ private:
     void heartbeat();
     void release_waiting();
     void log_job(const Job& job, const char* outcome, double seconds, const std::string& error);
+    // Logs a job's outcome and counts it in the metrics.
+    void finish_job(const Job& job, const char* outcome, const std::string& error);
     void lease_lost(Job& job, const std::string& action);
     bool completed_by_us(long long id);
     int running() const { return static_cast<int>(jobs_.size()); }
@@ -228,7 +236,7 @@ private:
     void wait(double seconds);
 
     const WorkerOptions& options_;
-    WorkerCounters& counters_;
+    WorkerMetrics& metrics_;
     Connection db_;
     std::string name_;
     Shared shared_;
@@ -277,7 +285,7 @@ bool Worker::ensure_connected()
             db_.exec_script(listen);
         }
         if (was_connected_) {
-            counters_.reconnects++;
+            metrics_.reconnected();
             spdlog::info("reconnected to the database");
         }
         was_connected_ = true;
@@ -305,9 +313,22 @@ void Worker::log_job(const Job& job, const char* outcome, double seconds, const 
                      seconds, nlohmann::json(error).dump());
 }
 
+void Worker::finish_job(const Job& job, const char* outcome, const std::string& error)
+{
+    log_job(job, outcome, job.outcome.seconds, error);
+    // A job given back before it started, or without a handler, ran for no time.
+    bool ran = job.outcome.kind != Outcome::Kind::aborted || job.outcome.seconds > 0;
+    // A job without a handler is logged as failed and counted apart; its lease may be lost.
+    bool no_handler = job.outcome.no_handler && std::string_view(outcome) == "failed";
+    const char* counted = no_handler ? "no_handler" : outcome;
+    std::optional<double> seconds;
+    if (ran && !job.outcome.no_handler)
+        seconds = job.outcome.seconds;
+    metrics_.job_finished(job.input.queue, job.input.task, counted, seconds);
+}
+
 void Worker::claim(int count)
 {
-    counters_.claims++;
     // The successes waiting are recorded in the claim's transaction: one round trip and one
     // commit for both. Without them, the claim's transaction may commit without waiting for
     // the disk: a claim lost in a crash only makes the job run again
@@ -351,8 +372,8 @@ void Worker::claim(int count)
             shared_.waiting.emplace_back(job.input, job.timeout);
         }
         jobs_.emplace(job.input.id, std::move(job));
-        counters_.claimed++;
     }
+    metrics_.claimed(rows.rows());
     if (rows.rows() > 0)
         shared_.ready.notify_all();
     ran_dry_ = rows.rows() < count;
@@ -393,11 +414,9 @@ bool Worker::completed_by_us(long long id)
 
 void Worker::lease_lost(Job& job, const std::string& action)
 {
-    counters_.lease_lost++;
-    log_job(job, "lease_lost", job.outcome.seconds,
-            "could not " + action +
-                ": the lease is not current (the job was taken over, "
-                "cancelled or reaped)");
+    finish_job(job, "lease_lost",
+               "could not " + action +
+                   ": the lease is not current (the job was taken over, cancelled or reaped)");
 }
 
 Worker::Successes Worker::successes() const
@@ -461,8 +480,7 @@ void Worker::completed(const Successes& done, const Result& left)
         if (was_refused && !completed_by_us(id)) {
             lease_lost(job, "complete");
         } else {
-            counters_.succeeded++;
-            log_job(job, "succeeded", job.outcome.seconds, "");
+            finish_job(job, "succeeded", "");
         }
         finished_jobs_++;
         jobs_.erase(id);
@@ -484,15 +502,13 @@ void Worker::record_failures()
         try {
             if (job.outcome.kind == Outcome::Kind::aborted) {
                 db_.exec("SELECT cachequeue.job_release($1, $2)", {id, job.lease});
-                counters_.released++;
-                log_job(job, "released", job.outcome.seconds, job.outcome.error);
+                finish_job(job, "released", job.outcome.error);
             } else {
                 bool timed_out = job.outcome.kind == Outcome::Kind::timed_out;
                 Result status = db_.exec("SELECT cachequeue.job_fail($1, $2, $3)",
                                          {id, job.lease, job.outcome.error});
-                (timed_out ? counters_.timed_out : counters_.failed)++;
-                log_job(job, timed_out ? "timed_out" : "failed", job.outcome.seconds,
-                        job.outcome.error + " (now " + status.get(0, 0) + ")");
+                finish_job(job, timed_out ? "timed_out" : "failed",
+                           job.outcome.error + " (now " + status.get(0, 0) + ")");
             }
         } catch (const DbError& error) {
             if (error.connection_lost())
@@ -711,9 +727,9 @@ void Worker::loop()
 
 } // namespace
 
-int run_worker(const WorkerOptions& options, WorkerCounters& counters)
+int run_worker(const WorkerOptions& options, WorkerMetrics& metrics)
 {
-    Worker worker(options, counters);
+    Worker worker(options, metrics);
     return worker.run();
 }
 

@@ -6,8 +6,8 @@
 #pragma once
 
 #include "handler_spec.hpp"
+#include "metrics.hpp"
 
-#include <atomic>
 #include <map>
 #include <string>
 #include <vector>
@@ -35,14 +35,8 @@ struct WorkerOptions {
     std::map<std::string, HandlerSpec> handlers;
 };
 
-// Figures of one worker, read by the metrics endpoint.
-struct WorkerCounters {
-    std::atomic<long long> claimed{0}, succeeded{0}, failed{0}, timed_out{0}, released{0},
-        lease_lost{0}, claims{0}, reconnects{0};
-};
-
 // Runs until SIGINT or SIGTERM (then drains: see docs/worker.md) or options.max_jobs;
 // returns the process exit status.
-int run_worker(const WorkerOptions& options, WorkerCounters& counters);
+int run_worker(const WorkerOptions& options, WorkerMetrics& metrics);
 
 } // namespace cq::runner

@@ -162,7 +162,18 @@ if ((build_ok)); then
     section "cluster"
     stop_cluster >/dev/null 2>&1
     rm -rf "$test_dir"
-    if bash scripts/cluster.sh start --dir "$test_dir" --port "$test_port"; then
+    # What the test cluster preloads: pg_cron for the scheduled maintenance
+    # (test/e2e/maintenance.sh); pg_cron keeps its jobs in database postgres.
+    preload_libraries=(pg_cron)
+    cluster_conf="$logs/cluster.conf"
+    {
+        echo "shared_preload_libraries = '$(IFS=,; echo "${preload_libraries[*]}")'"
+        echo "cron.database_name = 'postgres'"
+        echo "cron.host = '$test_dir/sock'"
+    } >"$cluster_conf"
+    chmod 644 "$cluster_conf"
+    if CLUSTER_EXTRA_CONF="$cluster_conf" \
+        bash scripts/cluster.sh start --dir "$test_dir" --port "$test_port"; then
         cluster_ok=1
         unset PGDATABASE PGSERVICE PGHOSTADDR
         export PGHOST="$test_dir/sock" PGPORT="$test_port" PGUSER=postgres

@@ -387,6 +387,193 @@ AS 'MODULE_PATHNAME', 'job_status';
 COMMENT ON FUNCTION cachequeue.job_status(bigint) IS
     'One job as it stands: status, attempts, result, errors and timestamps';
 
+-- Scheduled maintenance with pg_cron. pg_cron is optional: these functions look for it when
+-- called, never at CREATE EXTENSION. Job names end in "@<database>" so that the jobs of
+-- several databases, which all live in the one cron.job table of pg_cron's database, do not
+-- collide.
+
+CREATE FUNCTION cachequeue.maintenance_jobs(
+    cleanup_schedule text DEFAULT '*/5 * * * *',
+    reap_schedule text DEFAULT '* * * * *',
+    purge_schedule text DEFAULT '17 3 * * *',
+    purge_retention interval DEFAULT '7 days')
+RETURNS TABLE (job_name text, schedule text, command text, cron_statement text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET IntervalStyle = postgres
+AS $maintenance_jobs$
+DECLARE
+    db text := current_database();
+    kinds text[] := ARRAY['cleanup', 'reap', 'purge'];
+    schedules text[] := ARRAY[cleanup_schedule, reap_schedule, purge_schedule];
+    commands text[];
+BEGIN
+    -- Check every argument before answering anything.
+    FOR i IN 1 .. 3 LOOP
+        IF schedules[i] IS NOT NULL AND btrim(schedules[i]) = '' THEN
+            RAISE EXCEPTION 'the % schedule must not be empty', kinds[i]
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Give a cron schedule such as ''*/5 * * * *'', or NULL to '
+                             'leave that job out.';
+        END IF;
+    END LOOP;
+    IF purge_schedule IS NOT NULL AND purge_retention IS NULL THEN
+        RAISE EXCEPTION 'purge_retention must not be NULL while the purge is scheduled'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF purge_retention <= interval '0' THEN
+        RAISE EXCEPTION 'purge_retention must be positive, got "%"', purge_retention
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    commands := ARRAY['SELECT cachequeue.cache_cleanup()', 'SELECT cachequeue.job_reap()',
+                      format('SELECT cachequeue.job_purge(%L)', purge_retention::text)];
+    FOR i IN 1 .. 3 LOOP
+        job_name := format('cachequeue-%s@%s', kinds[i], db);
+        schedule := schedules[i];
+        IF schedule IS NULL THEN
+            command := NULL;
+            cron_statement := format('SELECT cron.unschedule(jobid) FROM cron.job'
+                                     ' WHERE jobname = %L;', job_name);
+        ELSE
+            command := commands[i];
+            cron_statement := format('SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                                     job_name, schedule, command, db);
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$maintenance_jobs$;
+COMMENT ON FUNCTION cachequeue.maintenance_jobs(text, text, text, interval) IS
+    'The pg_cron jobs schedule_maintenance sets up, with the statement that schedules each';
+
+-- Raises 55000 with a hint saying what to do when pg_cron cannot be used from here.
+CREATE FUNCTION cachequeue.maintenance_require_pg_cron()
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $require$
+DECLARE
+    cron_db text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'cron') THEN
+        IF NOT has_schema_privilege('cron', 'USAGE') THEN
+            RAISE EXCEPTION 'permission denied for schema cron'
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = format('A superuser can run GRANT USAGE ON SCHEMA cron TO %I.',
+                                    current_user);
+        END IF;
+        IF to_regprocedure('cron.schedule(text,text,text)') IS NOT NULL THEN
+            RETURN;
+        END IF;
+    END IF;
+    -- cron.database_name exists once pg_cron is loaded; reading it may need privileges.
+    BEGIN
+        cron_db := current_setting('cron.database_name', true);
+    EXCEPTION WHEN insufficient_privilege THEN
+        cron_db := '';
+    END;
+    IF cron_db IS NULL THEN
+        RAISE EXCEPTION 'pg_cron is not available'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Scheduled maintenance needs the pg_cron extension, and this '
+                           'server has not loaded it.',
+                  HINT = format('Add pg_cron to shared_preload_libraries, set '
+                                'cron.database_name = %L, restart PostgreSQL and run CREATE '
+                                'EXTENSION pg_cron; on Supabase, enable pg_cron under '
+                                'Database, Extensions.', current_database());
+    ELSIF cron_db <> '' AND cron_db <> current_database() THEN
+        RAISE EXCEPTION 'pg_cron runs in database "%", not in "%"', cron_db, current_database()
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'pg_cron keeps its jobs in the database named by '
+                           'cron.database_name, so they cannot be scheduled from here.',
+                  HINT = format('Run the statements of SELECT cron_statement FROM '
+                                'cachequeue.maintenance_jobs() in database %I, or set '
+                                'cron.database_name = %L and restart.', cron_db,
+                                current_database());
+    ELSE
+        RAISE EXCEPTION 'extension "pg_cron" is not installed in database "%"',
+                current_database()
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Run CREATE EXTENSION pg_cron as a superuser (on Supabase, enable '
+                         'pg_cron under Database, Extensions).';
+    END IF;
+END
+$require$;
+COMMENT ON FUNCTION cachequeue.maintenance_require_pg_cron() IS
+    'Raises 55000 with a hint when pg_cron cannot schedule jobs from this database';
+
+CREATE FUNCTION cachequeue.schedule_maintenance(
+    cleanup_schedule text DEFAULT '*/5 * * * *',
+    reap_schedule text DEFAULT '* * * * *',
+    purge_schedule text DEFAULT '17 3 * * *',
+    purge_retention interval DEFAULT '7 days')
+RETURNS TABLE (job_name text, schedule text, command text, jobid bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $schedule$
+DECLARE
+    job record;
+    can_login boolean;
+BEGIN
+    -- Arguments first (maintenance_jobs checks them), then the role, then pg_cron.
+    PERFORM 1 FROM cachequeue.maintenance_jobs(cleanup_schedule, reap_schedule,
+                                               purge_schedule, purge_retention);
+    -- pg_cron runs a job as the role that scheduled it, by logging in as that role.
+    SELECT r.rolcanlogin INTO can_login FROM pg_roles AS r WHERE r.rolname = current_user;
+    IF NOT can_login THEN
+        RAISE EXCEPTION 'cannot schedule maintenance as role "%"', current_user
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'pg_cron runs each job as the role that scheduled it, and this '
+                           'role cannot log in.',
+                  HINT = 'Call schedule_maintenance as a role that can log in and is a '
+                         'member of cachequeue_admin (RESET ROLE first if you used SET ROLE).';
+    END IF;
+    PERFORM cachequeue.maintenance_require_pg_cron();
+
+    -- cron.schedule adds a job, or changes the one of the same name and role.
+    FOR job IN SELECT * FROM cachequeue.maintenance_jobs(cleanup_schedule, reap_schedule,
+                                                         purge_schedule, purge_retention) LOOP
+        job_name := job.job_name;
+        schedule := job.schedule;
+        command := job.command;
+        IF job.schedule IS NULL THEN
+            PERFORM cron.unschedule(j.jobid) FROM cron.job AS j
+                WHERE j.jobname = job.job_name AND j.username = current_user;
+            jobid := NULL;
+        ELSE
+            jobid := cron.schedule(job.job_name, job.schedule, job.command);
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$schedule$;
+COMMENT ON FUNCTION cachequeue.schedule_maintenance(text, text, text, interval) IS
+    'Schedules (or reschedules) cache cleanup, lease reaping and job purging with pg_cron';
+
+CREATE FUNCTION cachequeue.unschedule_maintenance()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $unschedule$
+DECLARE
+    removed bigint := 0;
+    id bigint;
+BEGIN
+    PERFORM cachequeue.maintenance_require_pg_cron();
+    -- cron.job shows a role its own jobs only (a superuser sees every job).
+    FOR id IN SELECT j.jobid FROM cron.job AS j
+              WHERE j.jobname IN (SELECT m.job_name
+                                  FROM cachequeue.maintenance_jobs() AS m) LOOP
+        PERFORM cron.unschedule(id);
+        removed := removed + 1;
+    END LOOP;
+    RETURN removed;
+END
+$unschedule$;
+COMMENT ON FUNCTION cachequeue.unschedule_maintenance() IS
+    'Removes the pg_cron jobs of schedule_maintenance; returns how many';
+
 -- Privileges: revoke the default EXECUTE from PUBLIC, then grant by role.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA cachequeue FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA cachequeue FROM PUBLIC;
@@ -435,6 +622,12 @@ GRANT EXECUTE ON FUNCTION
     cachequeue.job_status(bigint),
     cachequeue.queue_stats()
 TO cachequeue_worker;
+GRANT EXECUTE ON FUNCTION
+    cachequeue.maintenance_jobs(text, text, text, interval),
+    cachequeue.maintenance_require_pg_cron(),
+    cachequeue.schedule_maintenance(text, text, text, interval),
+    cachequeue.unschedule_maintenance()
+TO cachequeue_admin;
 GRANT EXECUTE ON FUNCTION
     cachequeue.queue_create(text, integer, interval, integer),
     cachequeue.queue_drop(text),

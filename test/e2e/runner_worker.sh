@@ -6,6 +6,8 @@
 # SIGTERM drains; a restarted PostgreSQL is survived; 4 workers on 2,000 jobs complete each
 # exactly once. Needs the cluster of scripts/test.sh (PGHOST, PGPORT, CQ_TEST_DATA).
 set -euo pipefail
+# shellcheck source=lib/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 
 : "${CQ_TEST_DATA:?run through scripts/test.sh}"
 bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
@@ -34,11 +36,6 @@ fail() {
     done
     exit 1
 }
-# expect WHAT ACTUAL EXPECTED
-expect() {
-    [[ "$2" == "$3" ]] || fail "$1: got '$2', expected '$3'"
-    echo "ok: $1"
-}
 cleanup() {
     for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
     if [[ -f "$work/bouncer/pgbouncer.pid" ]]; then
@@ -52,15 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for WHAT SECONDS COMMAND...: polls until the command succeeds.
-wait_for() {
-    local what=$1 deadline=$((SECONDS + $2))
-    shift 2
-    until "$@"; do
-        ((SECONDS < deadline)) || fail "timed out waiting for $what"
-        sleep 0.1
-    done
-}
 
 "$bindir/psql" -X -q -d postgres -c "SET client_min_messages = warning" \
     -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
@@ -182,10 +170,12 @@ sql -c "SELECT count(*) FROM cachequeue.job_enqueue_many('email', 'send_email',
     (SELECT array_agg(jsonb_build_object('n', i)) FROM generate_series(1, 10) i))" >/dev/null
 sql -c "SELECT count(*) FROM cachequeue.job_enqueue_many('report', 'generate_report',
     (SELECT array_agg(jsonb_build_object('n', i)) FROM generate_series(1, 10) i))" >/dev/null
-# On 6543 the worker finds the pooler by itself; on another port (CQ_BOUNCER_PORT) it is told.
+# The runner takes port 6543 for a transaction pooler; on another port (CQ_BOUNCER_PORT) it
+# has to be told.
 pooler=auto
-[[ $bouncer_port == 6543 ]] || pooler=transaction
-CACHEQUEUE_POOLER=$pooler DB_HOST=127.0.0.1 DB_PORT=$bouncer_port timeout 60 "$runner" worker email report \
+[[ "$bouncer_port" == 6543 ]] || pooler=transaction
+CACHEQUEUE_POOLER=$pooler DB_HOST=127.0.0.1 DB_PORT=$bouncer_port timeout 60 "$runner" \
+    worker email report \
     --concurrency 2 --batch-size 3 --until-empty >"$work/bouncer.log" 2>&1 ||
     fail "worker (pgbouncer) exited $?"
 grep -q "wake=poll" "$work/bouncer.log" || fail "the worker behind PgBouncer does not poll"
@@ -294,24 +284,4 @@ expect "4 workers: each job ran exactly once" \
 expect "4 workers: all four took part" \
     "$(sql -c "SELECT count(DISTINCT worker) FROM cachequeue.jobs j JOIN cachequeue.queues q
         ON q.id = j.queue_id WHERE q.name = 'many'")" 4
-# ---- a claim that fails does not take the success recorded with it down ----
-# The worker records successes in the transaction of its next claim. Here that claim names a
-# queue dropped while the job ran: the worker stops with the error, the success is recorded.
-export CQ_RECORD="$work/record_gone"
-sql -c "SELECT cachequeue.queue_create('gone_keep'), cachequeue.queue_create('gone_drop')" \
-    >/dev/null
-gone_id=$(sql -c "SELECT cachequeue.job_enqueue('gone_keep', 'record', '{\"sleep\": 1}')")
-"$runner" worker gone_keep gone_drop >"$work/gone.log" 2>&1 &
-pids+=($!)
-gone_worker=$!
-wait_for "the job to start" 20 grep -qs "^start $gone_id 1 " "$CQ_RECORD"
-sql -c "SELECT cachequeue.queue_drop('gone_drop')" >/dev/null
-gone_status=0
-wait "$gone_worker" || gone_status=$?
-expect "dropped queue: the worker stops with an error" "$gone_status" 1
-grep -q 'queue \\"gone_drop\\" does not exist\|queue "gone_drop" does not exist' \
-    "$work/gone.log" || fail "dropped queue: the worker's log does not say why it stopped"
-expect "dropped queue: the job that ran is recorded" \
-    "$(sql -c "SELECT status FROM cachequeue.jobs WHERE id = $gone_id")" succeeded
-
 echo "runner_worker: all checks passed"
