@@ -1,6 +1,7 @@
 // Module entry point: the magic block and start-up work of cachequeue.so.
 #include "catalog.hpp"
 #include "claim_cursor.hpp"
+#include "counters.hpp"
 #include "settings.hpp"
 
 extern "C" {
@@ -15,5 +16,6 @@ void _PG_init(void)
     cq::catalog::init();
     cq::claim::init();
     cq::settings::define();
+    cq::counters::init();
 }
 }
