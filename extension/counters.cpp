@@ -146,6 +146,10 @@ uint64 elapsed_ns(const timespec& start)
 
 void init()
 {
+    // A PGC_POSTMASTER setting can only be defined while the server starts: a library loaded
+    // by a backend later (not preloaded) defines nothing and has no counters.
+    if (!process_shared_preload_libraries_in_progress)
+        return;
     DefineCustomIntVariable(
         "cachequeue.counters_max_objects",
         "Sets the number of caches and queues, over all databases, that the shared-memory "
@@ -153,8 +157,6 @@ void init()
         "Needs cachequeue in shared_preload_libraries. When the table is full, the events of "
         "caches and queues not in it yet are not counted.",
         &max_objects, 1000, 10, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
-    if (!process_shared_preload_libraries_in_progress)
-        return;
     prev_shmem_request = shmem_request_hook;
     shmem_request_hook = on_shmem_request;
     prev_shmem_startup = shmem_startup_hook;

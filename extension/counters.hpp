@@ -58,7 +58,7 @@ constexpr int bucket_count = 17;
 extern const char* const bucket_labels[bucket_count];
 extern const char* const operation_names[op_count];
 
-// Defines cachequeue.counters_max_objects and, while shared_preload_libraries is being loaded,
+// While shared_preload_libraries is being loaded: defines cachequeue.counters_max_objects and
 // installs the shared memory hooks. Called from _PG_init.
 void init();
 

@@ -282,7 +282,7 @@ CQ_FUNCTION(counters_status)
                        Int64GetDatum(usage.max_objects),
                        Int64GetDatum(static_cast<int64>(usage.discarded)),
                        hint ? PointerGetDatum(cstring_to_text(hint)) : (Datum)0};
-    bool nulls[5] = {false, !on, false, !on, hint == nullptr};
+    bool nulls[5] = {false, !on, !on, !on, hint == nullptr};
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     return (Datum)0;
 }

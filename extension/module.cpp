@@ -15,7 +15,9 @@ void _PG_init(void)
 {
     cq::catalog::init();
     cq::claim::init();
-    cq::settings::define();
+    // Before settings::define(), which reserves the "cachequeue" prefix: that drops the
+    // placeholders of settings not defined yet, and with them their configured values.
     cq::counters::init();
+    cq::settings::define();
 }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The single test command: installs deps, builds cachequeue with -Werror, starts a throwaway
-# cluster (.pgdata/test, port 5498) and runs every suite: Catch2 unit tests, pg_regress,
+# cluster (.pgdata/test, port 5498, cachequeue preloaded) and runs every suite: Catch2 unit tests, pg_regress,
 # isolation specs and test/e2e/*.sh. Ends with one line "N passed, N failed"; exit 1 on failure.
 set -euo pipefail
 
@@ -16,6 +16,9 @@ if [[ $(id -u) == 0 ]] && ! runuser -u postgres -- test -x "$repo" 2>/dev/null; 
     chmod 755 "$test_dir"
 fi
 test_port=${CQ_TEST_PORT:-5498}  # another port lets two runs share a machine
+# The libraries the test cluster preloads (shared_preload_libraries): cachequeue, for its
+# shared-memory counters (test/e2e/counters_settings.sh covers a cluster without them).
+preload_libraries=(cachequeue)
 logs=$(mktemp -d)
 total_pass=0
 total_fail=0
@@ -162,7 +165,11 @@ if ((build_ok)); then
     section "cluster"
     stop_cluster >/dev/null 2>&1
     rm -rf "$test_dir"
-    if bash scripts/cluster.sh start --dir "$test_dir" --port "$test_port"; then
+    preload_conf="$logs/preload.conf"
+    (IFS=,; echo "shared_preload_libraries = '${preload_libraries[*]}'") >"$preload_conf"
+    chmod 644 "$preload_conf"
+    if CLUSTER_EXTRA_CONF="$preload_conf" \
+        bash scripts/cluster.sh start --dir "$test_dir" --port "$test_port"; then
         cluster_ok=1
         unset PGDATABASE PGSERVICE PGHOSTADDR
         export PGHOST="$test_dir/sock" PGPORT="$test_port" PGUSER=postgres
