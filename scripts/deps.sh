@@ -9,7 +9,7 @@ cd "$(dirname "$script_path")/.."
 packages=(
     postgresql-15 postgresql-server-dev-15 postgresql-15-cron catch2 libpq-dev pgbouncer
     clang-format make g++ clang libclang-rt-14-dev
-    nlohmann-json3-dev libcli11-dev libspdlog-dev
+    nlohmann-json3-dev libcli11-dev libspdlog-dev prometheus
 )
 
 missing=()
