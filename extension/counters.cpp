@@ -50,6 +50,7 @@ struct Shared {
 };
 
 int max_objects = 1000;
+bool track = true;
 Shared* shared = nullptr;
 HTAB* table = nullptr;
 shmem_request_hook_type prev_shmem_request = nullptr;
@@ -157,6 +158,10 @@ void init()
         "Needs cachequeue in shared_preload_libraries. When the table is full, the events of "
         "caches and queues not in it yet are not counted.",
         &max_objects, 1000, 10, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("cachequeue.track_counters",
+                             "Sets whether this session's calls add to the counters.",
+                             "Only superusers may change it, so that no role hides its activity.",
+                             &track, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     prev_shmem_request = shmem_request_hook;
     shmem_request_hook = on_shmem_request;
     prev_shmem_startup = shmem_startup_hook;
@@ -171,7 +176,7 @@ bool enabled()
 Timer start()
 {
     Timer timer{};
-    timer.on = enabled();
+    timer.on = enabled() && track;
     if (timer.on)
         clock_gettime(CLOCK_MONOTONIC, &timer.start);
     return timer;
@@ -200,7 +205,7 @@ void cache_operation(int32 cache_id, Operation op, const Timer& timer, uint64 hi
 
 void count_cache(int32 cache_id, CacheCounter counter, uint64 n)
 {
-    if (!enabled() || n == 0)
+    if (!enabled() || !track || n == 0)
         return;
     with_entry(kind_cache, cache_id,
                [&](Entry* entry) { pg_atomic_fetch_add_u64(&entry->counts[counter], n); });
@@ -208,7 +213,7 @@ void count_cache(int32 cache_id, CacheCounter counter, uint64 n)
 
 void count_queue(int32 queue_id, QueueCounter counter, uint64 n)
 {
-    if (!enabled() || n == 0)
+    if (!enabled() || !track || n == 0)
         return;
     with_entry(kind_queue, queue_id,
                [&](Entry* entry) { pg_atomic_fetch_add_u64(&entry->counts[counter], n); });

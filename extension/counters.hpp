@@ -59,13 +59,15 @@ extern const char* const bucket_labels[bucket_count];
 extern const char* const operation_names[op_count];
 
 // While shared_preload_libraries is being loaded: defines cachequeue.counters_max_objects and
-// installs the shared memory hooks. Called from _PG_init.
+// cachequeue.track_counters (a superuser may stop a session's counting), and installs the
+// shared memory hooks. Called from _PG_init.
 void init();
 
 // Whether the counters run (cachequeue was preloaded and its shared memory is attached).
 bool enabled();
 
-// The start of a timed operation: the clock is read only when the counters run.
+// The start of a timed operation: the clock is read only when the counters run and this
+// session's calls are tracked.
 struct Timer {
     timespec start;
     bool on;

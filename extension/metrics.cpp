@@ -156,26 +156,12 @@ void queue_gauges(StringInfo out, const char* db)
 {
     static const char* const statuses[] = {"queued",    "scheduled", "running",
                                            "succeeded", "dead",      "cancelled"};
-    Oid type = TIMESTAMPTZOID;
-    Datum now = TimestampTzGetDatum(GetCurrentTimestamp());
+    // queue_stats() runs as the extension's owner here, who may execute it.
     uint64 rows =
-        cq::spi::run_saved("SELECT q.name,"
-                           " pg_catalog.count(j.id) FILTER (WHERE j.status = 'queued'"
-                           "   AND j.run_at OPERATOR(pg_catalog.<=) $1),"
-                           " pg_catalog.count(j.id) FILTER (WHERE j.status = 'queued'"
-                           "   AND j.run_at OPERATOR(pg_catalog.>) $1),"
-                           " pg_catalog.count(j.id) FILTER (WHERE j.status = 'running'),"
-                           " pg_catalog.count(j.id) FILTER (WHERE j.status = 'succeeded'),"
-                           " pg_catalog.count(j.id) FILTER (WHERE j.status = 'dead'),"
-                           " pg_catalog.count(j.id) FILTER (WHERE j.status = 'cancelled'),"
-                           " COALESCE(pg_catalog.date_part('epoch', $1 OPERATOR(pg_catalog.-)"
-                           "   pg_catalog.min(j.run_at) FILTER (WHERE j.status = 'queued'"
-                           "   AND j.run_at OPERATOR(pg_catalog.<=) $1)), 0),"
-                           " q.paused"
-                           " FROM cachequeue.queues q"
-                           " LEFT JOIN cachequeue.jobs j ON j.queue_id OPERATOR(pg_catalog.=) q.id"
-                           " GROUP BY q.id ORDER BY q.name",
-                           SPI_OK_SELECT, 1, &type, &now);
+        cq::spi::run_saved("SELECT queue, queued, scheduled, running, succeeded, dead, cancelled,"
+                           " COALESCE(pg_catalog.date_part('epoch', oldest_queued_age), 0), paused"
+                           " FROM cachequeue.queue_stats()",
+                           SPI_OK_SELECT);
 
     family(out, "cachequeue_queue_jobs", "gauge", "Jobs in the queue, by status.");
     for (uint64 i = 0; i < rows; i++) {

@@ -39,6 +39,12 @@ SELECT counter, cq_metric('cachequeue_cache_' || counter || '_total', 'cache="ct
 FROM unnest(ARRAY['hits', 'misses', 'sets', 'culled_entries']) AS counter;
 SELECT hits, misses FROM cachequeue.cache_stats('ctr');
 
+-- cachequeue.track_counters = off: this session's calls are not counted (superusers only)
+SET cachequeue.track_counters = off;
+SELECT cachequeue.cache_get('ctr', 'a') IS NOT NULL AS hit_not_counted;
+RESET cachequeue.track_counters;
+SELECT hits, misses FROM cachequeue.cache_stats('ctr');
+
 -- the latency histogram: one count per call, cumulative buckets, +Inf equal to the count
 SELECT op, cq_metric('cachequeue_cache_operation_duration_seconds_count',
                      'cache="ctr",operation="' || op || '"') AS calls,
@@ -156,6 +162,7 @@ SELECT cq_try($$SELECT cachequeue.counters_reset()$$);
 SELECT cq_try($$SELECT cachequeue.cache_get('ctr', 'a')$$);
 RESET ROLE;
 SET ROLE ctr_user;
+SELECT cq_try($$SELECT set_config('cachequeue.track_counters', 'off', false)$$);
 SELECT cq_try($$SELECT length(cachequeue.metrics()) > 0$$);
 SELECT enabled FROM cachequeue.counters_status();
 SELECT cq_try($$SELECT cachequeue.counters_reset()$$);
