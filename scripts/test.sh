@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The single test command: installs deps, builds cachequeue with -Werror, starts a throwaway
-# cluster (.pgdata/test, port 5498, cachequeue preloaded) and runs every suite: Catch2 unit tests, pg_regress,
-# isolation specs and test/e2e/*.sh. Ends with one line "N passed, N failed"; exit 1 on failure.
+# cluster (.pgdata/test, port 5498, cachequeue preloaded) and runs every suite: Catch2 unit
+# tests, pg_regress, isolation specs and test/e2e/*.sh. Ends with one line "N passed, N failed";
+# exit 1 on failure.
 set -euo pipefail
 
 script_path=$(realpath "${BASH_SOURCE[0]}")

@@ -59,8 +59,8 @@ expect "full table: objects, discarded" \
 expect "full table: a hint" \
     "$(sql -c "SELECT hint LIKE '%counters_max_objects%' FROM cachequeue.counters_status()")" t
 expect "counted caches" "$(sql -c "SELECT count(*) FILTER (WHERE misses = 1) || ' '
-    || count(*) FILTER (WHERE misses = 0) FROM cachequeue.cache_stats() WHERE cache <> 'default'")" \
-    "10 2"
+    || count(*) FILTER (WHERE misses = 0)
+    FROM cachequeue.cache_stats() WHERE cache <> 'default'")" "10 2"
 check_exposition "preloaded, table full"
 sql -c "SELECT cachequeue.counters_reset()" >/dev/null
 expect "reset frees the table" \
@@ -82,7 +82,8 @@ sql -c "SELECT cachequeue.job_complete(${claim%% *}, '${claim#* }')" >/dev/null
 expect "a queue works" "$(sql -c "SELECT succeeded FROM cachequeue.queue_stats()")" 1
 expect "status: off, with a hint" "$(sql -c "SELECT enabled || ' '
     || (objects IS NULL AND max_objects IS NULL AND discarded IS NULL) || ' '
-    || (hint LIKE '%shared_preload_libraries%') FROM cachequeue.counters_status()")" "false true true"
+    || (hint LIKE '%shared_preload_libraries%') FROM cachequeue.counters_status()")" \
+    "false true true"
 expect "cache_stats: hits and misses NULL" \
     "$(sql -c "SELECT hits IS NULL AND misses IS NULL FROM cachequeue.cache_stats('c1')")" t
 notice=$(sql -c "SELECT cachequeue.counters_reset()" 2>&1)
