@@ -49,6 +49,20 @@ CONF
     export PGHOST="$cluster/sock" PGPORT=$port PGUSER=postgres
 }
 
+# bench_traps: on exit, stop the cluster (bench_stop) and remove the work folder, keeping the
+# script's exit status; INT and TERM exit with 130 and 143.
+bench_traps() {
+    trap 'bench_exit' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+bench_exit() {
+    local rc=$?
+    bench_stop "$rc"
+    rm -rf "$work"
+    exit "$rc"
+}
+
 # bench_connect: starts the throwaway cluster, or checks the server --reuse names.
 bench_connect() {
     if ((reuse)); then

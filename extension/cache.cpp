@@ -13,6 +13,7 @@
 #include "boundary.hpp"
 #include "cache_rules.hpp"
 #include "catalog.hpp"
+#include "counters.hpp"
 #include "entries.hpp"
 #include "spi.hpp"
 
@@ -51,6 +52,7 @@ using cq::entries::Entries;
 using cq::entries::Found;
 using Elements = cq::args::Elements;
 namespace rules = cq::cache;
+namespace counters = cq::counters;
 namespace state = cq::sqlstate;
 
 namespace {
@@ -238,6 +240,7 @@ int64 cull(const CacheInfo* info, Limits limits, TimestampTz now, text* keep = n
     }
     cq::entries::close(entries);
     reset_estimate(info, total);
+    counters::count_cache(info->id, counters::cache_culled, static_cast<uint64>(removed));
     return removed;
 }
 
@@ -307,6 +310,7 @@ bytea* value_arg(FunctionCallInfo fcinfo, int n)
 // set and add: (cache, key, value [, timeout [, max_entries, cull_frequency]]).
 bool set_or_add(FunctionCallInfo fcinfo, cq::entries::Write mode)
 {
+    counters::Timer timer = counters::start();
     CacheInfo* info = cache_arg(fcinfo, 0);
     text* key = key_arg(fcinfo, 1);
     bytea* value = value_arg(fcinfo, 2);
@@ -317,11 +321,15 @@ bool set_or_add(FunctionCallInfo fcinfo, cq::entries::Write mode)
     Entries entries = cq::entries::open(info, true);
     bool stored = store(entries, info, mode, key, value, expiry, limits, now);
     cq::entries::close(entries);
+    counters::cache_operation(
+        info->id, mode == cq::entries::Write::add ? counters::op_add : counters::op_set, timer, 0,
+        0, stored ? 1 : 0);
     return stored;
 }
 
 int64 incr_by(FunctionCallInfo fcinfo, bool negate)
 {
+    counters::Timer timer = counters::start();
     CacheInfo* info = cache_arg(fcinfo, 0);
     text* key = key_arg(fcinfo, 1);
     if (PG_ARGISNULL(2))
@@ -359,6 +367,7 @@ int64 incr_by(FunctionCallInfo fcinfo, bool negate)
                           nullptr, false, 0);
     cq::spi::check(rc, SPI_OK_UPDATE, "cache incr");
     cq::spi::end(session);
+    counters::cache_operation(info->id, counters::op_incr, timer);
     return result;
 }
 
@@ -548,9 +557,11 @@ CQ_FUNCTION(cache_drop)
 
 CQ_FUNCTION(cache_get)
 {
+    counters::Timer timer = counters::start();
     CacheInfo* info = cache_arg(fcinfo, 0);
     text* key = key_arg(fcinfo, 1);
     Found found = probe_one(info, key, true);
+    counters::cache_operation(info->id, counters::op_get, timer, found.live, !found.live);
     if (!found.live)
         PG_RETURN_NULL();
     PG_RETURN_BYTEA_P(found.value);
@@ -558,9 +569,12 @@ CQ_FUNCTION(cache_get)
 
 CQ_FUNCTION(cache_has_key)
 {
+    counters::Timer timer = counters::start();
     CacheInfo* info = cache_arg(fcinfo, 0);
     text* key = key_arg(fcinfo, 1);
-    PG_RETURN_BOOL(probe_one(info, key, false).live);
+    bool live = probe_one(info, key, false).live;
+    counters::cache_operation(info->id, counters::op_has_key, timer);
+    PG_RETURN_BOOL(live);
 }
 
 CQ_FUNCTION(cache_ttl)
@@ -580,6 +594,7 @@ CQ_FUNCTION(cache_ttl)
 
 CQ_FUNCTION(cache_get_many)
 {
+    counters::Timer timer = counters::start();
     CacheInfo* info = cache_arg(fcinfo, 0);
     Elements keys = cq::args::array(fcinfo, 1, "keys", TEXTOID);
     check_keys(keys);
@@ -591,11 +606,13 @@ CQ_FUNCTION(cache_get_many)
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     TimestampTz now = GetCurrentTimestamp();
     Entries entries = cq::entries::open(info, false);
+    uint64 hits = 0, misses = 0;
     for (int i = 0; i < keys.count; i++) {
         if (i > 0 && compare_keys(&keys.values[i - 1], &keys.values[i]) == 0)
             continue;
         text* key = DatumGetTextPP(keys.values[i]);
         Found found = cq::entries::probe(entries, key, now, true);
+        (found.live ? hits : misses)++;
         if (!found.live)
             continue;
         Datum values[2] = {PointerGetDatum(key), PointerGetDatum(found.value)};
@@ -604,6 +621,7 @@ CQ_FUNCTION(cache_get_many)
         pfree(found.value);
     }
     cq::entries::close(entries);
+    counters::cache_operation(info->id, counters::op_get_many, timer, hits, misses);
     return (Datum)0;
 }
 
@@ -620,6 +638,7 @@ CQ_FUNCTION(cache_add)
 
 CQ_FUNCTION(cache_set_many)
 {
+    counters::Timer timer = counters::start();
     CacheInfo* info = cache_arg(fcinfo, 0);
     Elements keys = cq::args::array(fcinfo, 1, "keys", TEXTOID);
     Elements values = cq::args::array(fcinfo, 2, "values", BYTEAOID);
@@ -641,22 +660,25 @@ CQ_FUNCTION(cache_set_many)
 
     Entries entries = cq::entries::open(info, true);
     bool over_limit = false;
+    uint64 sets = 0;
     for (int n = 0; n < keys.count; n++) {
         int i = order[n];
         if (n + 1 < keys.count && compare_keys(&keys.values[i], &keys.values[order[n + 1]]) == 0)
             continue; // a later value of the same key wins
-        store(entries, info, cq::entries::Write::set, DatumGetTextPP(keys.values[i]),
-              DatumGetByteaPP(values.values[i]), expiry, limits, now, &over_limit);
+        sets += store(entries, info, cq::entries::Write::set, DatumGetTextPP(keys.values[i]),
+                      DatumGetByteaPP(values.values[i]), expiry, limits, now, &over_limit);
     }
     cq::entries::close(entries);
     if (over_limit)
         cull_now(info, limits, now, DatumGetTextPP(keys.values[keys.count - 1]));
+    counters::cache_operation(info->id, counters::op_set_many, timer, 0, 0, sets);
     // Every write succeeds or the whole call fails: no key is ever left out.
     PG_RETURN_ARRAYTYPE_P(construct_empty_array(TEXTOID));
 }
 
 CQ_FUNCTION(cache_touch)
 {
+    counters::Timer timer = counters::start();
     CacheInfo* info = cache_arg(fcinfo, 0);
     text* key = key_arg(fcinfo, 1);
     TimestampTz now = GetCurrentTimestamp();
@@ -676,21 +698,25 @@ CQ_FUNCTION(cache_touch)
         touched = SPI_processed > 0;
     }
     cq::spi::end(session);
+    counters::cache_operation(info->id, counters::op_touch, timer);
     PG_RETURN_BOOL(touched);
 }
 
 CQ_FUNCTION(cache_delete)
 {
+    counters::Timer timer = counters::start();
     CacheInfo* info = cache_arg(fcinfo, 0);
     text* key = key_arg(fcinfo, 1);
     cq::spi::Session session = cq::spi::begin();
     bool deleted = delete_key(info, key, GetCurrentTimestamp());
     cq::spi::end(session);
+    counters::cache_operation(info->id, counters::op_delete, timer);
     PG_RETURN_BOOL(deleted);
 }
 
 CQ_FUNCTION(cache_delete_many)
 {
+    counters::Timer timer = counters::start();
     CacheInfo* info = cache_arg(fcinfo, 0);
     Elements keys = cq::args::array(fcinfo, 1, "keys", TEXTOID);
     check_keys(keys);
@@ -707,6 +733,7 @@ CQ_FUNCTION(cache_delete_many)
         deleted += DatumGetBool(live) ? 1 : 0;
     }
     cq::spi::end(session);
+    counters::cache_operation(info->id, counters::op_delete_many, timer);
     PG_RETURN_INT64(deleted);
 }
 
@@ -794,20 +821,22 @@ CQ_FUNCTION(cache_stats)
         int64 active = DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
         int64 size = DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 3, &isnull));
         cq::spi::end(session);
+        uint64 hits, misses;
+        bool counted = counters::cache_hits_misses(info->id, &hits, &misses);
 
         Datum values[11] = {names.values[i],
                             Int64GetDatum(total),
                             Int64GetDatum(active),
                             Int64GetDatum(total - active),
-                            (Datum)0,
-                            (Datum)0,
+                            Int64GetDatum(static_cast<int64>(hits)),
+                            Int64GetDatum(static_cast<int64>(misses)),
                             Int64GetDatum(info->max_entries),
                             Float8GetDatum(info->default_timeout),
                             Int32GetDatum(info->cull_frequency),
                             BoolGetDatum(info->unlogged),
                             Int64GetDatum(size)};
         bool nulls[11] = {};
-        nulls[4] = nulls[5] = true; // hits and misses: counters come with shared memory
+        nulls[4] = nulls[5] = !counted; // hits and misses: NULL without the counters
         nulls[7] = !info->has_default_timeout;
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }

@@ -1,6 +1,7 @@
 // Module entry point: the magic block and start-up work of cachequeue.so.
 #include "catalog.hpp"
 #include "claim_cursor.hpp"
+#include "counters.hpp"
 #include "settings.hpp"
 
 extern "C" {
@@ -14,6 +15,9 @@ void _PG_init(void)
 {
     cq::catalog::init();
     cq::claim::init();
+    // Before settings::define(), which reserves the "cachequeue" prefix: that drops the
+    // placeholders of settings not defined yet, and with them their configured values.
+    cq::counters::init();
     cq::settings::define();
 }
 }

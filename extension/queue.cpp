@@ -8,6 +8,7 @@
 #include "args.hpp"
 #include "boundary.hpp"
 #include "claim_cursor.hpp"
+#include "counters.hpp"
 #include "queue_rules.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
@@ -32,6 +33,7 @@ extern "C" {
 
 using cq::Error;
 using cq::null_argument;
+namespace counters = cq::counters;
 namespace rules = cq::queue;
 namespace state = cq::sqlstate;
 
@@ -177,7 +179,7 @@ uint64 reap(TimestampTz now)
 {
     Oid type = TIMESTAMPTZOID;
     Datum value = TimestampTzGetDatum(now);
-    return cq::spi::run_saved(
+    uint64 rows = cq::spi::run_saved(
         "WITH expired AS (SELECT id FROM cachequeue.jobs WHERE status = 'running'"
         " AND lease_expires_at OPERATOR(pg_catalog.<=) $1"
         " FOR UPDATE SKIP LOCKED)"
@@ -193,8 +195,30 @@ uint64 reap(TimestampTz now)
         "   'at', $1, 'worker', j.worker))"
         " FROM expired, cachequeue.queues q"
         " WHERE j.id OPERATOR(pg_catalog.=) expired.id"
-        " AND q.id OPERATOR(pg_catalog.=) j.queue_id",
-        SPI_OK_UPDATE, 1, &type, &value);
+        " AND q.id OPERATOR(pg_catalog.=) j.queue_id"
+        " RETURNING j.queue_id, j.status = 'dead'",
+        SPI_OK_UPDATE_RETURNING, 1, &type, &value);
+    for (uint64 i = 0; i < rows; i++) {
+        int32 queue_id = DatumGetInt32(cq::spi::get(i, 1));
+        counters::count_queue(queue_id, counters::queue_lease_expiries, 1);
+        counters::count_queue(queue_id, counters::queue_failed, 1);
+        counters::count_queue(queue_id, counters::queue_dead, DatumGetBool(cq::spi::get(i, 2)));
+    }
+    return rows;
+}
+
+// Counts, per queue, the rows of the last SPI result whose queue id is in column col.
+void count_rows_by_queue(uint64 rows, int col, counters::QueueCounter counter)
+{
+    uint64 run = 0;
+    for (uint64 i = 0; i < rows; i++) {
+        int32 queue_id = DatumGetInt32(cq::spi::get(i, col));
+        run++;
+        if (i + 1 == rows || DatumGetInt32(cq::spi::get(i + 1, col)) != queue_id) {
+            counters::count_queue(queue_id, counter, run);
+            run = 0;
+        }
+    }
 }
 
 // Copies the first rows of the last SPI result into the function's result set.
@@ -377,6 +401,7 @@ CQ_FUNCTION(job_enqueue)
     }
     if (inserted && enqueued_ahead(fcinfo, 3, row, now))
         cq::claim::signal_requeue();
+    counters::count_queue(row.id, counters::queue_enqueued, inserted ? 1 : 0);
     cq::spi::end(session);
     if (inserted)
         notify_queue(queue);
@@ -410,6 +435,7 @@ CQ_FUNCTION(job_enqueue_many)
         " RETURNING id",
         SPI_OK_INSERT_RETURNING, 6, types, values);
     put_rows(fcinfo, rows);
+    counters::count_queue(row.id, counters::queue_enqueued, rows);
     if (rows > 0 && enqueued_ahead(fcinfo, 3, row, now))
         cq::claim::signal_requeue();
     cq::spi::end(session);
@@ -422,10 +448,10 @@ namespace {
 
 // The claim: $1 the queue (or queues), $2 now, $3 batch_size, $4 the worker. It leases the
 // jobs that the "picked" part chose and returns them in claim order, with each one's priority
-// and run_at after the columns of job_claim's result (for the claim cursor). Its plan is made
-// once, for any batch size: the chosen ids are probed in the primary key as an array, which a
-// plan made without knowing how many there are can rely on, where a join could turn into a
-// hash of the whole table.
+// and run_at after the columns of job_claim's result (for the claim cursor), then its queue id.
+// Its plan is made once, for any batch size: the chosen ids are probed in the primary key as
+// an array, which a plan made without knowing how many there are can rely on, where a join
+// could turn into a hash of the whole table.
 #define CLAIM_LEASES                                                                              \
     " claimed AS (UPDATE cachequeue.jobs j SET status = 'running',"                               \
     "   attempts = j.attempts OPERATOR(pg_catalog.+) 1,"                                          \
@@ -436,9 +462,9 @@ namespace {
     "   WHERE j.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT id FROM picked))"                     \
     "   AND q.id OPERATOR(pg_catalog.=) j.queue_id"                                               \
     "   RETURNING j.id, q.name, j.task, j.payload, j.attempts, j.lease,"                          \
-    "   j.lease_expires_at, j.priority, j.run_at)"                                                \
-    " SELECT id, name, task, payload, attempts, lease, lease_expires_at, priority, run_at"        \
-    " FROM claimed ORDER BY priority DESC, run_at, id"
+    "   j.lease_expires_at, j.priority, j.run_at, j.queue_id)"                                    \
+    " SELECT id, name, task, payload, attempts, lease, lease_expires_at, priority, run_at,"       \
+    " queue_id FROM claimed ORDER BY priority DESC, run_at, id"
 
 // Claim order, as the ready index holds it.
 #define CLAIM_ORDER " (OPERATOR(pg_catalog.-) j.priority::pg_catalog.int8), j.run_at, j.id"
@@ -541,6 +567,7 @@ CQ_FUNCTION(job_claim)
                            Int32GetDatum(batch_size), PointerGetDatum(worker)};
         rows = cq::spi::run_generic(claim_from_many_sql, SPI_OK_SELECT, 4, types, values);
     }
+    count_rows_by_queue(rows, 10, counters::queue_claimed);
     put_rows(fcinfo, rows);
     cq::spi::end(session);
     return (Datum)0;
@@ -594,13 +621,32 @@ CQ_FUNCTION(job_complete)
         cq::spi::run_saved("UPDATE cachequeue.jobs SET status = 'succeeded', result = $3,"
                            " finished_at = $4, lease_expires_at = NULL"
                            " WHERE id OPERATOR(pg_catalog.=) $1"
-                           " AND lease OPERATOR(pg_catalog.=) $2 AND lease_expires_at IS NOT NULL",
-                           SPI_OK_UPDATE, 4, types, values, nulls);
+                           " AND lease OPERATOR(pg_catalog.=) $2 AND lease_expires_at IS NOT NULL"
+                           " RETURNING queue_id",
+                           SPI_OK_UPDATE_RETURNING, 4, types, values, nulls);
     if (rows == 0)
         fencing_error(id, lease, "complete");
+    count_rows_by_queue(rows, 1, counters::queue_completed);
     cq::spi::end(session);
     PG_RETURN_VOID();
 }
+
+namespace {
+
+// Counts the completions of job_complete_many from their queue ids (an int4[], sorted).
+void count_completed(ArrayType* queue_ids)
+{
+    int count = ArrayGetNItems(ARR_NDIM(queue_ids), ARR_DIMS(queue_ids));
+    auto* ids = reinterpret_cast<int32*>(ARR_DATA_PTR(queue_ids));
+    for (int i = 0, run = 1; i < count; i++, run++) {
+        if (i + 1 == count || ids[i + 1] != ids[i]) {
+            counters::count_queue(ids[i], counters::queue_completed, run);
+            run = 0;
+        }
+    }
+}
+
+} // namespace
 
 CQ_FUNCTION(job_complete_many)
 {
@@ -634,11 +680,13 @@ CQ_FUNCTION(job_complete_many)
         " done AS (UPDATE cachequeue.jobs j SET status = 'succeeded', result = b.result,"
         "   finished_at = $4, lease_expires_at = NULL FROM batch b"
         "   WHERE j.id OPERATOR(pg_catalog.=) b.id AND j.lease OPERATOR(pg_catalog.=) b.lease"
-        "   AND j.lease_expires_at IS NOT NULL RETURNING j.id)"
-        " SELECT COALESCE(pg_catalog.array_agg(DISTINCT b.id), '{}') FROM batch b"
+        "   AND j.lease_expires_at IS NOT NULL RETURNING j.id, j.queue_id)"
+        " SELECT COALESCE(pg_catalog.array_agg(DISTINCT b.id), '{}'),"
+        " ARRAY(SELECT d.queue_id FROM done d ORDER BY d.queue_id) FROM batch b"
         " WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.id OPERATOR(pg_catalog.=) b.id)",
         SPI_OK_SELECT, 4, types, values, nulls);
     Datum missed = SPI_datumTransfer(cq::spi::get(0, 1), false, -1);
+    count_completed(DatumGetArrayTypeP(cq::spi::get(0, 2)));
     cq::spi::end(session);
     PG_RETURN_DATUM(missed);
 }
@@ -677,7 +725,7 @@ CQ_FUNCTION(job_fail)
     Oid types[2] = {INT8OID, UUIDOID};
     Datum values[2] = {Int64GetDatum(id), UUIDPGetDatum(lease)};
     uint64 rows = cq::spi::run_saved(
-        "SELECT j.attempts, q.max_retries FROM cachequeue.jobs j"
+        "SELECT j.attempts, q.max_retries, j.queue_id FROM cachequeue.jobs j"
         " JOIN cachequeue.queues q ON q.id OPERATOR(pg_catalog.=) j.queue_id"
         " WHERE j.id OPERATOR(pg_catalog.=) $1"
         " AND j.lease OPERATOR(pg_catalog.=) $2 AND j.lease_expires_at IS NOT NULL"
@@ -687,6 +735,7 @@ CQ_FUNCTION(job_fail)
         fencing_error(id, lease, "fail");
     int32 attempts = DatumGetInt32(cq::spi::get(0, 1));
     int32 max_retries = DatumGetInt32(cq::spi::get(0, 2));
+    int32 queue_id = DatumGetInt32(cq::spi::get(0, 3));
     bool dead = attempts > max_retries;
     if (!has_delay)
         delay_us = static_cast<int64>(
@@ -707,6 +756,8 @@ CQ_FUNCTION(job_fail)
                        SPI_OK_UPDATE, 5, update_types, update_values);
     if (!dead)
         cq::claim::signal_requeue();
+    counters::count_queue(queue_id, counters::queue_failed, 1);
+    counters::count_queue(queue_id, counters::queue_dead, dead);
     cq::spi::end(session);
     PG_RETURN_TEXT_P(cstring_to_text(dead ? "dead" : "queued"));
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The single test command: installs deps, builds cachequeue with -Werror, starts a throwaway
-# cluster (.pgdata/test, port 5498) and runs every suite: Catch2 unit tests, pg_regress,
-# isolation specs and test/e2e/*.sh. Ends with one line "N passed, N failed"; exit 1 on failure.
+# cluster (.pgdata/test, port 5498, cachequeue preloaded) and runs every suite: Catch2 unit
+# tests, pg_regress, isolation specs and test/e2e/*.sh. Ends with one line "N passed, N failed";
+# exit 1 on failure.
 set -euo pipefail
 
 script_path=$(realpath "${BASH_SOURCE[0]}")
@@ -16,6 +17,10 @@ if [[ $(id -u) == 0 ]] && ! runuser -u postgres -- test -x "$repo" 2>/dev/null; 
     chmod 755 "$test_dir"
 fi
 test_port=${CQ_TEST_PORT:-5498}  # another port lets two runs share a machine
+# The libraries the test cluster preloads (shared_preload_libraries): cachequeue, for its
+# shared-memory counters (test/e2e/counters_settings.sh covers a cluster without them), and
+# pg_cron, for the scheduled maintenance (test/e2e/maintenance.sh).
+preload_libraries=(pg_cron cachequeue)
 logs=$(mktemp -d)
 total_pass=0
 total_fail=0
@@ -162,9 +167,7 @@ if ((build_ok)); then
     section "cluster"
     stop_cluster >/dev/null 2>&1
     rm -rf "$test_dir"
-    # What the test cluster preloads: pg_cron for the scheduled maintenance
-    # (test/e2e/maintenance.sh); pg_cron keeps its jobs in database postgres.
-    preload_libraries=(pg_cron)
+    # pg_cron (test/e2e/maintenance.sh) keeps its jobs in database postgres.
     cluster_conf="$logs/cluster.conf"
     {
         echo "shared_preload_libraries = '$(IFS=,; echo "${preload_libraries[*]}")'"

@@ -203,7 +203,7 @@ RETURNS TABLE (cache text, total bigint, active bigint, expired bigint, hits big
 LANGUAGE c VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'cache_stats';
 COMMENT ON FUNCTION cachequeue.cache_stats(text) IS
-    'Entry counts and settings of one cache, or of every cache when NULL';
+    'Entry counts, hits and misses (NULL without the counters) and settings of caches';
 
 -- Queues (cachequeue_admin creates them; producers enqueue, workers claim).
 
@@ -574,6 +574,29 @@ $unschedule$;
 COMMENT ON FUNCTION cachequeue.unschedule_maintenance() IS
     'Removes the pg_cron jobs of schedule_maintenance; returns how many';
 
+-- Operations: shared-memory counters (with cachequeue in shared_preload_libraries) and the
+-- Prometheus text exposition.
+
+CREATE FUNCTION cachequeue.metrics()
+RETURNS text LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'metrics';
+COMMENT ON FUNCTION cachequeue.metrics() IS
+    'The Prometheus text exposition of the counters, cache entries and queue figures';
+
+CREATE FUNCTION cachequeue.counters_status()
+RETURNS TABLE (enabled boolean, objects bigint, max_objects bigint, discarded bigint,
+               hint text)
+LANGUAGE c VOLATILE PARALLEL UNSAFE ROWS 1
+AS 'MODULE_PATHNAME', 'counters_status';
+COMMENT ON FUNCTION cachequeue.counters_status() IS
+    'Whether the shared-memory counters run, how full their table is, and a hint when not';
+
+CREATE FUNCTION cachequeue.counters_reset()
+RETURNS void LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'counters_reset';
+COMMENT ON FUNCTION cachequeue.counters_reset() IS
+    'Sets the counters of this database''s caches and queues back to zero';
+
 -- Privileges: revoke the default EXECUTE from PUBLIC, then grant by role.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA cachequeue FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA cachequeue FROM PUBLIC;
@@ -636,6 +659,15 @@ GRANT EXECUTE ON FUNCTION
     cachequeue.job_retry(bigint),
     cachequeue.job_purge(interval)
 TO cachequeue_admin;
+
+-- Monitoring: members of pg_monitor, admins, and workers (cachequeue worker --metrics-port
+-- appends metrics() to its own); resetting the counters is for admins only.
+GRANT USAGE ON SCHEMA cachequeue TO pg_monitor;
+GRANT EXECUTE ON FUNCTION cachequeue.metrics()
+TO pg_monitor, cachequeue_admin, cachequeue_worker;
+GRANT EXECUTE ON FUNCTION cachequeue.counters_status()
+TO pg_monitor, cachequeue_user, cachequeue_producer, cachequeue_worker, cachequeue_admin;
+GRANT EXECUTE ON FUNCTION cachequeue.counters_reset() TO cachequeue_admin;
 
 -- The cache Django uses when none is named, with Django's defaults.
 SELECT cachequeue.cache_create('default');
