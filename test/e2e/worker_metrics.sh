@@ -44,18 +44,6 @@ value() {
 "$bindir/psql" -X -q -d postgres -c "SET client_min_messages = warning" \
     -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 sql -c "CREATE EXTENSION cachequeue"
-# cachequeue.metrics() comes with the shared-memory counters, added on another branch. Until
-# the extension has it, a function of this test database stands in for it, so that the
-# worker's detection and appending are tested; with the real one, the real one is scraped.
-if [[ $(sql -c "SELECT to_regprocedure('cachequeue.metrics()') IS NULL") == t ]]; then
-    sql <<'SQL'
-CREATE FUNCTION cachequeue.metrics() RETURNS text LANGUAGE sql AS $$
-SELECT '# HELP cachequeue_counters_enabled Whether the shared-memory counters run.' || E'\n'
-    || '# TYPE cachequeue_counters_enabled gauge' || E'\n'
-    || 'cachequeue_counters_enabled 0' || E'\n'
-$$;
-SQL
-fi
 
 cat >"$work/queue_config.json" <<'JSON'
 {"QUEUES": {"mq": {"max_retries": 0, "timeout": 30},
@@ -130,9 +118,11 @@ for line in open(sys.argv[1]):
 sys.exit(1)
 PY
 echo "ok: the timed-out job's duration"
-grep -q '^cachequeue_counters_enabled [01]$' "$work/metrics.txt" ||
-    fail "the figures of cachequeue.metrics() are missing"
-echo "ok: cachequeue.metrics() is appended"
+# The test cluster preloads cachequeue: the database's own counters follow the worker's.
+expect "cachequeue.metrics() is appended" \
+    "$(value "cachequeue_counters_enabled{database=\"$db\"}")" 1
+expect "the database counted the claims of queue mq" \
+    "$(value "cachequeue_queue_jobs_claimed_total{database=\"$db\",queue=\"mq\"}")" 8
 expect "the worker's figures come first" "$(head -n 1 "$work/metrics.txt" | cut -d' ' -f3)" \
     cachequeue_worker_job_duration_seconds
 
