@@ -192,13 +192,19 @@ class CacheQueueCache(BaseCache):
         )
         return rows[0][0]
 
-    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version=None) -> None:
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Optional[int] = None
+    ) -> None:
         self._write("cache_set", key, value, timeout, version)
 
-    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version=None) -> bool:
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Optional[int] = None
+    ) -> bool:
         return bool(self._write("cache_add", key, value, timeout, version))
 
-    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version=None) -> bool:
+    def touch(
+        self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Optional[int] = None
+    ) -> bool:
         rows = self._run(
             "SELECT cachequeue.cache_touch(%s, %s, %s)",
             [self.location, self._key(key, version), self._timeout(timeout)],
@@ -208,7 +214,9 @@ class CacheQueueCache(BaseCache):
 
     def delete(self, key: Any, version: Optional[int] = None) -> bool:
         rows = self._run(
-            "SELECT cachequeue.cache_delete(%s, %s)", [self.location, self._key(key, version)], True
+            "SELECT cachequeue.cache_delete(%s, %s)",
+            [self.location, self._key(key, version)],
+            True,
         )
         return bool(rows[0][0])
 
@@ -234,7 +242,7 @@ class CacheQueueCache(BaseCache):
         return {made[key]: found[key] for key in made if key in found}
 
     def set_many(
-        self, data: Dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version=None
+        self, data: Dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: Optional[int] = None
     ) -> List[Any]:
         if not data:
             return []
@@ -268,7 +276,10 @@ class CacheQueueCache(BaseCache):
         made = self._key(key, version)
         try:
             rows = self._run(
-                "SELECT cachequeue.cache_incr(%s, %s, %s)", [self.location, made, delta], True, True
+                "SELECT cachequeue.cache_incr(%s, %s, %s)",
+                [self.location, made, delta],
+                True,
+                guard=True,
             )
             return rows[0][0]
         except DatabaseError as error:
