@@ -26,6 +26,11 @@ def recreate_database(name: str) -> None:
     db.autocommit = True
     with db.cursor() as cursor:
         cursor.execute("CREATE EXTENSION cachequeue")
+        # The role of an application that may use caches and enqueue, not create caches.
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = 'cq_django_app'")
+        if cursor.fetchone() is None:
+            cursor.execute("CREATE ROLE cq_django_app LOGIN")
+        cursor.execute("GRANT cachequeue_user, cachequeue_producer TO cq_django_app")
     db.close()
 
 

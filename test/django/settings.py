@@ -12,8 +12,10 @@ DATABASES = {
         "USER": os.environ.get("PGUSER", "postgres"),
         "HOST": os.environ["PGHOST"],
         "PORT": os.environ["PGPORT"],
-    }
+    },
 }
+# The same database as a role with cachequeue_user and cachequeue_producer only.
+DATABASES["app"] = dict(DATABASES["default"], USER="cq_django_app")
 BACKEND = "cachequeue_django.cache.CacheQueueCache"
 LIMITS = {"MAX_ENTRIES": 10000, "CULL_FREQUENCY": 4}
 

@@ -8,7 +8,7 @@ import warnings
 
 from asgiref.sync import async_to_sync
 from django.core.cache import CacheKeyWarning, InvalidCacheKey, cache, caches
-from django.db import connection, connections, transaction
+from django.db import ProgrammingError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from cachequeue_django.cache import CacheQueueCache
@@ -438,6 +438,22 @@ class CreationTests(unittest.TestCase):
         out = StringIO()
         call_command("cachequeue_createcache", stdout=out)
         self.assertIn("default: cache django_cache exists", out.getvalue())
+
+
+class PrivilegeTests(CacheTestCase):
+    def test_application_role(self) -> None:
+        app = CacheQueueCache("django_cache", {"OPTIONS": {"DATABASE": "app"}})
+        app.set("p", 1)
+        self.assertEqual(app.incr("p"), 2)
+        self.assertEqual(cache.get("p"), 2)  # the same cache as the default alias
+        self.assertTrue(app.delete("p"))
+        with transaction.atomic(using="app"):
+            missing = CacheQueueCache("never_created", {"OPTIONS": {"DATABASE": "app"}})
+            with self.assertRaisesRegex(ProgrammingError, "cachequeue_createcache"):
+                missing.get("k")
+            app.set("q", 1)  # the transaction goes on
+        self.assertEqual(app.get("q"), 1)
+        connections["app"].close()
 
 
 class AsyncTests(CacheTestCase):

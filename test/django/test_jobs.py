@@ -118,6 +118,14 @@ class EnqueueTests(unittest.TestCase):
             enqueue("no_such_queue", "t")
         self.assertEqual(caught.exception.__cause__.pgcode, "42704")
 
+    def test_application_role(self) -> None:
+        from django.db import connections
+
+        with transaction.atomic(using="app"):
+            job_id = enqueue("jobs_test", "t", {"x": 1}, using="app")
+        self.assertEqual(job_status(job_id, using="app").payload, {"x": 1})
+        connections["app"].close()
+
     def test_unknown_job(self) -> None:
         self.assertIsNone(job_status(10**12))
 

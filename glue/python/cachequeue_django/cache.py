@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterable, List, Optional
 from asgiref.sync import sync_to_async
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache, InvalidCacheKey
 from django.core.cache.backends.db import Options
-from django.db import DatabaseError, connections, router, transaction
+from django.db import DatabaseError, ProgrammingError, connections, router, transaction
 
 # The extension refuses longer keys (22001) and timeouts above 1e10 seconds (22023).
 MAX_KEY_BYTES = 1024
@@ -20,6 +20,7 @@ PICKLE_MARK = 0x80  # the first byte of every pickle of protocol 2 or later
 
 UNDEFINED_OBJECT = "42704"
 NO_DATA_FOUND = "P0002"
+INSUFFICIENT_PRIVILEGE = "42501"
 NOT_AN_INTEGER = ("22P02", "22003")  # not decimal text; beyond the bigint range
 
 
@@ -125,7 +126,7 @@ class CacheQueueCache(BaseCache):
                     raise
                 if connection.in_atomic_block and self._known and not guard:
                     raise  # the caller's transaction is aborted: nothing to retry in
-                self.create(alias)
+                self._create_missing(alias)
         raise AssertionError("unreachable")
 
     @staticmethod
@@ -133,6 +134,19 @@ class CacheQueueCache(BaseCache):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
+
+    def _create_missing(self, alias: str) -> None:
+        try:
+            with transaction.atomic(using=alias):
+                self.create(alias)
+        except DatabaseError as error:
+            if pgcode(error) != INSUFFICIENT_PRIVILEGE:
+                raise
+            raise ProgrammingError(
+                "cachequeue cache %r does not exist and this role may not create it: run"
+                " `manage.py cachequeue_createcache` as a role granted cachequeue_admin"
+                % self.location
+            ) from error
 
     def exists(self, alias: Optional[str] = None) -> bool:
         """Whether the cache exists (probed in a savepoint: the caller's transaction goes on)."""
