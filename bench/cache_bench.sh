@@ -57,15 +57,7 @@ work=$(mktemp -d /tmp/cqbench.XXXXXX)
 # shellcheck source=bench/lib.sh
 source "$bench/lib.sh"
 
-cleanup() {
-    local rc=$?
-    bench_stop "$rc"
-    rm -rf "$work"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 
 bench_connect

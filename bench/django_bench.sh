@@ -35,16 +35,10 @@ work=$(mktemp -d /tmp/cqbench-django.XXXXXX)
 source "$bench/lib.sh"
 redis_pid=
 
-cleanup() {
-    local rc=$?
+bench_before_stop() {
     [[ -z "$redis_pid" ]] || kill "$redis_pid" 2>/dev/null || true
-    bench_stop "$rc"
-    rm -rf "$work"
-    exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 bench_connect
 sql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" \
