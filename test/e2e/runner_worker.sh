@@ -182,7 +182,11 @@ sql -c "SELECT count(*) FROM cachequeue.job_enqueue_many('email', 'send_email',
     (SELECT array_agg(jsonb_build_object('n', i)) FROM generate_series(1, 10) i))" >/dev/null
 sql -c "SELECT count(*) FROM cachequeue.job_enqueue_many('report', 'generate_report',
     (SELECT array_agg(jsonb_build_object('n', i)) FROM generate_series(1, 10) i))" >/dev/null
-DB_HOST=127.0.0.1 DB_PORT=$bouncer_port timeout 60 "$runner" worker email report \
+# The runner knows a pooler by its port, 6543; on another port (CQ_BOUNCER_PORT) say so.
+bouncer_mode=auto
+[[ "$bouncer_port" == 6543 ]] || bouncer_mode=transaction
+DB_HOST=127.0.0.1 DB_PORT=$bouncer_port CACHEQUEUE_POOLER=$bouncer_mode timeout 60 \
+    "$runner" worker email report \
     --concurrency 2 --batch-size 3 --until-empty >"$work/bouncer.log" 2>&1 ||
     fail "worker (pgbouncer) exited $?"
 grep -q "wake=poll" "$work/bouncer.log" || fail "the worker behind PgBouncer does not poll"
