@@ -99,9 +99,12 @@ class WorkerTests(unittest.TestCase):
             {"id": 2, "queue": "report", "task": "generate_report", "attempt": 1,
              "payload": {}},
             {"id": 3, "queue": "x", "task": "unknown", "attempt": 1, "payload": None},
+            {"id": 4, "queue": "x", "task": "shout", "attempt": 1, "payload": {"text": "hi"}},
         ]
+        self.env["PYTHONPATH"] += os.pathsep + str(Path(__file__).resolve().parent)
         done = subprocess.run(
-            [sys.executable, "manage.py", "cachequeue_handler"], cwd=project, env=self.env,
+            [sys.executable, "manage.py", "cachequeue_handler", "--module", "extra_tasks"],
+            cwd=project, env=self.env,
             input="".join(json.dumps(line) + "\n" for line in lines), capture_output=True,
             text=True, timeout=60)
         self.assertEqual(done.returncode, 0, done.stderr)
@@ -110,4 +113,5 @@ class WorkerTests(unittest.TestCase):
                                        {"id": 2, "error": "ValueError: no study given"}])
         self.assertEqual(replies[2]["id"], 3)
         self.assertIn("no task 'unknown' registered", replies[2]["error"])
+        self.assertEqual(replies[3], {"id": 4, "result": "HI"})
         self.assertIn("ValueError: no study given", done.stderr)  # the traceback, logged
