@@ -265,6 +265,14 @@ class IncrTests(CacheTestCase):
         cache.set("s", "text")
         with self.assertRaises(TypeError):
             cache.incr("s")
+        cache.set("i", 1, timeout=100)
+        self.assertEqual(cache.incr("i", 2**70), 2**70 + 1)
+        self.assertEqual(cache.decr("i", 2**70), 1)
+        self.assertEqual(cache.incr("i"), 2)  # a bigint again: in the database
+        self.assertEqual(cache.incr("i", 0.5), 2.5)
+        self.assertTrue(90 < ttl(cache.make_key("i")) <= 100)
+        with self.assertRaises(ValueError):
+            cache.incr("nope", 0.5)
 
 
 class KeyTests(CacheTestCase):

@@ -284,18 +284,19 @@ class CacheQueueCache(BaseCache):
             )
 
     def incr(self, key: Any, delta: int = 1, version: Optional[int] = None) -> Any:
-        """Atomic in the database for integers, keeping the entry's expiry. Other values
-        (floats, say) are read, added to in Python and written back with the time they had
+        """Atomic in the database for integers, keeping the entry's expiry. Other values and
+        deltas (floats, say) are read, added to in Python and written back with the time they had
         left, as Django's own backends do for every value."""
         made = self._key(key, version)
         try:
-            rows = self._run(
-                "SELECT cachequeue.cache_incr(%s, %s, %s)",
-                [self.location, made, delta],
-                True,
-                guard=True,
-            )
-            return rows[0][0]
+            if type(delta) is int and BIGINT_MIN <= delta <= BIGINT_MAX:
+                rows = self._run(
+                    "SELECT cachequeue.cache_incr(%s, %s, %s)",
+                    [self.location, made, delta],
+                    True,
+                    guard=True,
+                )
+                return rows[0][0]
         except DatabaseError as error:
             code = pgcode(error)
             if code == NO_DATA_FOUND:
