@@ -44,7 +44,7 @@ def configure(redis_socket: str) -> None:
 
 def worker(backend: str, op: str, keys: int, seconds: float, warmup: float,
            barrier: "multiprocessing.synchronize.Barrier", counts: "multiprocessing.Queue",
-           seed: int) -> None:
+           seed: int, pin: bool) -> None:
     from django.core.cache import caches
 
     cache = caches[backend]
@@ -65,6 +65,8 @@ def worker(backend: str, op: str, keys: int, seconds: float, warmup: float,
             n += 1
         return n
 
+    if pin:
+        os.sched_setaffinity(0, {0})  # before the first call opens the connection
     run(time.monotonic() + warmup)
     barrier.wait()
     counts.put(run(time.monotonic() + seconds))
@@ -74,19 +76,29 @@ def measure(backend: str, op: str, procs: int, args: argparse.Namespace) -> floa
     from django.db import connections
 
     connections.close_all()  # the children open their own
+    # A 1-process run shares CPU 0 with the servers' processes (see bench/README.md).
+    pin = procs == 1 and bool(args.pin)
+    masks = {pid: os.sched_getaffinity(pid) for pid in args.pin}
+    if pin:
+        for pid in args.pin:
+            os.sched_setaffinity(pid, {0})
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(procs)
     counts = context.Queue()
     children = [context.Process(target=worker, args=(backend, op, args.keys, args.seconds,
-                                                     args.warmup, barrier, counts, n))
+                                                     args.warmup, barrier, counts, n, pin))
                 for n in range(procs)]
-    for child in children:
-        child.start()
-    total = sum(counts.get(timeout=args.seconds + args.warmup + 120) for _ in children)
-    for child in children:
-        child.join()
-        if child.exitcode != 0:
-            raise SystemExit("django_bench: a %s %s process failed" % (backend, op))
+    try:
+        for child in children:
+            child.start()
+        total = sum(counts.get(timeout=args.seconds + args.warmup + 120) for _ in children)
+        for child in children:
+            child.join()
+            if child.exitcode != 0:
+                raise SystemExit("django_bench: a %s %s process failed" % (backend, op))
+    finally:
+        for pid, mask in masks.items():
+            os.sched_setaffinity(pid, mask)
     return total / args.seconds
 
 
@@ -96,6 +108,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--warmup", type=float, default=1)
     parser.add_argument("--keys", type=int, default=1000)
+    parser.add_argument("--pin", type=int, nargs="*", default=[],
+                        help="pids (the postmaster, redis-server) to put on CPU 0 with each"
+                        " 1-process run")
     args = parser.parse_args()
     configure(args.redis_socket)
     from django.core.cache import caches

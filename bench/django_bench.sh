@@ -6,7 +6,8 @@
 #   bash bench/django_bench.sh            # throwaway cluster on port 5437, stopped at the end
 #
 # Environment: BENCH_SECONDS (per measured run, default 5), BENCH_WARMUP (default 1),
-# BENCH_DB (database, recreated; default cachequeue_django_bench). The extension must be
+# BENCH_DB (database, recreated; default cachequeue_django_bench), BENCH_PIN (1: run each
+# 1-process pass on CPU 0 with the PostgreSQL server and redis-server; default 1). The extension must be
 # installed (make install). Output: Markdown on stdout and in bench/results/django-latest.md.
 set -euo pipefail
 
@@ -16,6 +17,7 @@ bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 seconds=${BENCH_SECONDS:-5}
 warmup=${BENCH_WARMUP:-1}
 db=${BENCH_DB:-cachequeue_django_bench}
+pin=${BENCH_PIN:-1}
 port=5437
 reuse=0
 results="$bench/results/django-latest.md"
@@ -28,6 +30,7 @@ die() {
 [[ "$seconds" =~ ^[1-9][0-9]*$ ]] || die "BENCH_SECONDS must be a positive integer"
 [[ "$warmup" =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be an integer"
 [[ "$db" =~ ^[a-z_][a-z0-9_]*$ ]] || die "BENCH_DB must be a plain lower-case name"
+[[ "$pin" =~ ^[01]$ ]] || die "BENCH_PIN must be 0 or 1"
 command -v redis-server >/dev/null || die "redis-server not found; run scripts/deps.sh"
 
 work=$(mktemp -d /tmp/cqbench-django.XXXXXX)
@@ -66,8 +69,10 @@ library_before=$(library)
 load_before=$(cut -d ' ' -f 1-3 /proc/loadavg)
 others=$(other_servers)
 SECONDS=0
+pin_pids=()
+((pin == 0)) || pin_pids=(--pin "$(head -n 1 "$cluster/data/postmaster.pid")" "$redis_pid")
 /usr/bin/python3 "$bench/django_bench.py" --redis-socket "$work/redis.sock" \
-    --seconds "$seconds" --warmup "$warmup" >"$work/tables.md"
+    --seconds "$seconds" --warmup "$warmup" "${pin_pids[@]}" >"$work/tables.md"
 elapsed=$SECONDS
 load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
 library_after=$(library)
@@ -92,6 +97,10 @@ report() {
     echo "  ${seconds}s per run after a ${warmup}s warm-up; N processes with a connection each,"
     echo "  on the same machine as PostgreSQL (synchronous_commit on) and redis-server (a Unix"
     echo "  socket, no persistence); DatabaseCache's table is logged, as createcachetable makes it"
+    if ((pin)); then
+        echo "- 1-process runs pinned to CPU 0 with the PostgreSQL server and redis-server" \
+            "(BENCH_PIN=1)"
+    fi
     echo "- load average before / after: $load_before / $load_after; other PostgreSQL servers" \
         "running: $others"
     echo "- total time: ${elapsed}s"
