@@ -29,6 +29,23 @@ bench_stop() {
     fi
 }
 
+# bench_traps: on exit, runs the script's bench_before_stop (when it defines one: its own
+# processes to stop first), then bench_stop, and removes $work; keeps the script's exit code.
+bench_cleanup() {
+    local rc=$?
+    if declare -F bench_before_stop >/dev/null; then
+        bench_before_stop
+    fi
+    bench_stop "$rc"
+    rm -rf "$work"
+    exit "$rc"
+}
+bench_traps() {
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
 start_cluster() {
     local owner=()
     ((EUID == 0)) && owner=(-o postgres -g postgres)

@@ -79,20 +79,14 @@ source "$bench/lib.sh"
 holder_fd=
 holder_pid=
 
-cleanup() {
-    local rc=$?
+bench_before_stop() {
     # Closing its input ends the session that holds a snapshot, if one is still open.
     if [[ -n "$holder_fd" ]]; then
         exec {holder_fd}>&-
         wait "$holder_pid" 2>/dev/null || true
     fi
-    bench_stop "$rc"
-    rm -rf "$work"
-    exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 
 bench_connect

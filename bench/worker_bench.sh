@@ -107,19 +107,13 @@ work=$(mktemp -d /tmp/cqwbench.XXXXXX)
 source "$bench/lib.sh"
 worker_pid=
 
-cleanup() {
-    local rc=$?
+bench_before_stop() {
     if [[ -n "$worker_pid" ]]; then
         kill -KILL "$worker_pid" 2>/dev/null || true
         wait "$worker_pid" 2>/dev/null || true
     fi
-    bench_stop "$rc"
-    rm -rf "$work"
-    exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 bench_connect
 # The worker reads the Django-style settings: the database variables and QUEUE_CONFIG with

@@ -10,6 +10,7 @@ packages=(
     postgresql-15 postgresql-server-dev-15 postgresql-15-cron catch2 libpq-dev pgbouncer
     clang-format make g++ clang libclang-rt-14-dev
     nlohmann-json3-dev libcli11-dev libspdlog-dev libcpp-httplib-dev pkgconf prometheus
+    python3-django python3-psycopg2 python3-django-redis redis-server
 )
 
 missing=()

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The single test command: installs deps, builds cachequeue with -Werror, starts a throwaway
-# cluster (.pgdata/test, port 5498, cachequeue preloaded) and runs every suite: Catch2 unit
-# tests, pg_regress, isolation specs and test/e2e/*.sh. Ends with one line "N passed, N failed";
-# exit 1 on failure.
+# cluster (.pgdata/test, port 5498, pg_cron and cachequeue preloaded) and runs every suite:
+# Catch2 unit tests, pg_regress, isolation specs, test/e2e/*.sh and the Django suite
+# (test/django). Ends with one line "N passed, N failed"; exit 1 on failure.
 set -euo pipefail
 
 script_path=$(realpath "${BASH_SOURCE[0]}")
@@ -241,6 +241,24 @@ else
         fi
     done
     record e2e "$e2e_pass" "$e2e_fail"
+fi
+
+# ---- Django: the cache backend, enqueue and the handler command on real Django ----
+section "django (test/django, Django's cache API, enqueue, cachequeue worker)"
+if ((!build_ok || !cluster_ok)); then
+    echo "test: django not run (no build or no cluster)"
+    record django 0 1 "(not run)"
+else
+    run_logged "$logs/django" /usr/bin/python3 test/django/run.py
+    counts=$(sed -n 's/^django: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+        "$logs/django" | tail -n 1)
+    if [[ -z "$counts" ]]; then
+        record django 0 1 "(test/django/run.py exited $rc without a summary)"
+    else
+        read -r n_pass n_fail <<<"$counts"
+        ((rc == 0 || n_fail > 0)) || n_fail=1
+        record django "$n_pass" "$n_fail"
+    fi
 fi
 
 # ---- stop the cluster now so the summary is the last thing printed ----

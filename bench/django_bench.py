@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""Django cache API throughput: Django's DatabaseCache, django-redis and cachequeue's backend
+(unlogged, and logged as DatabaseCache's table is), get and set at 1 and 4 processes, in one
+run. Called by django_bench.sh, which starts PostgreSQL and redis-server; prints a Markdown
+table of operations per second and the ratios."""
+import argparse
+import multiprocessing
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "glue" / "python"))
+LIMITS = {"MAX_ENTRIES": 10000, "CULL_FREQUENCY": 4}
+BACKENDS = {
+    "DatabaseCache": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                      "LOCATION": "django_cache_table"},
+    "django-redis": {"BACKEND": "django_redis.cache.RedisCache"},
+    "cachequeue": {"BACKEND": "cachequeue_django.cache.CacheQueueCache",
+                   "LOCATION": "bench_unlogged"},
+    "cachequeue (logged)": {"BACKEND": "cachequeue_django.cache.CacheQueueCache",
+                            "LOCATION": "bench_logged", "OPTIONS": {"UNLOGGED": False}},
+}
+
+
+def configure(redis_socket: str) -> None:
+    from django.conf import settings
+
+    caches = {}
+    for name, spec in BACKENDS.items():
+        options = dict(LIMITS, **spec.get("OPTIONS", {}))
+        caches[name] = dict(spec, TIMEOUT=300, OPTIONS=options)
+    caches["django-redis"]["LOCATION"] = "unix://%s?db=0" % redis_socket
+    settings.configure(
+        DATABASES={"default": {"ENGINE": "django.db.backends.postgresql",
+                               "NAME": os.environ["PGDATABASE"], "USER": "postgres",
+                               "HOST": os.environ["PGHOST"], "PORT": os.environ["PGPORT"]}},
+        CACHES=caches, USE_TZ=True)
+    import django
+
+    django.setup()
+
+
+def worker(backend: str, op: str, keys: int, seconds: float, warmup: float,
+           barrier: "multiprocessing.synchronize.Barrier", counts: "multiprocessing.Queue",
+           seed: int, pin: bool) -> None:
+    from django.core.cache import caches
+
+    cache = caches[backend]
+    value = "v" * 100
+    names = ["bench:k%d" % i for i in range(keys)]
+    i = seed * 7919
+
+    def run(until: float) -> int:
+        nonlocal i
+        n = 0
+        while time.monotonic() < until:
+            key = names[i % keys]
+            i += 1
+            if op == "get":
+                cache.get(key)
+            else:
+                cache.set(key, value)
+            n += 1
+        return n
+
+    if pin:
+        os.sched_setaffinity(0, {0})  # before the first call opens the connection
+    run(time.monotonic() + warmup)
+    barrier.wait()
+    counts.put(run(time.monotonic() + seconds))
+
+
+def measure(backend: str, op: str, procs: int, args: argparse.Namespace) -> float:
+    from django.db import connections
+
+    connections.close_all()  # the children open their own
+    # A 1-process run shares CPU 0 with the servers' processes (see bench/README.md).
+    pin = procs == 1 and bool(args.pin)
+    masks = {pid: os.sched_getaffinity(pid) for pid in args.pin}
+    if pin:
+        for pid in args.pin:
+            os.sched_setaffinity(pid, {0})
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(procs)
+    counts = context.Queue()
+    children = [context.Process(target=worker, args=(backend, op, args.keys, args.seconds,
+                                                     args.warmup, barrier, counts, n, pin))
+                for n in range(procs)]
+    try:
+        for child in children:
+            child.start()
+        total = sum(counts.get(timeout=args.seconds + args.warmup + 120) for _ in children)
+        for child in children:
+            child.join()
+            if child.exitcode != 0:
+                raise SystemExit("django_bench: a %s %s process failed" % (backend, op))
+    finally:
+        for pid, mask in masks.items():
+            os.sched_setaffinity(pid, mask)
+    return total / args.seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--redis-socket", required=True)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--warmup", type=float, default=1)
+    parser.add_argument("--keys", type=int, default=1000)
+    parser.add_argument("--pin", type=int, nargs="*", default=[],
+                        help="pids (the postmaster, redis-server) to put on CPU 0 with each"
+                        " 1-process run")
+    args = parser.parse_args()
+    configure(args.redis_socket)
+    from django.core.cache import caches
+
+    for backend in BACKENDS:  # the keys get reads: every key present, none expiring
+        caches[backend].clear()
+        caches[backend].set_many({"bench:k%d" % i: "v" * 100 for i in range(args.keys)})
+    rates: Dict[Tuple[str, str, int], float] = {}
+    for op in ("get", "set"):
+        for procs in (1, 4):
+            for backend in BACKENDS:
+                rates[backend, op, procs] = measure(backend, op, procs, args)
+                print("django_bench: %s %s %d: %.0f/s" % (backend, op, procs,
+                                                          rates[backend, op, procs]),
+                      file=sys.stderr, flush=True)
+
+    print("| backend | get, 1 process | get, 4 processes | set, 1 process | set, 4 processes |")
+    print("|---|---:|---:|---:|---:|")
+    for backend in BACKENDS:
+        cells = ["%.0f" % rates[backend, op, n] for op in ("get", "set") for n in (1, 4)]
+        print("| %s | %s |" % (backend, " | ".join(cells)))
+    print()
+    print("| ratio (same run) | 1 process | 4 processes | target |")
+    print("|---|---:|---:|---|")
+    rows: List[Tuple[str, str, str, str]] = [
+        ("set", "cachequeue", "DatabaseCache", ">= 10"),
+        ("get", "cachequeue", "DatabaseCache", ">= 1.0"),
+        ("set", "cachequeue (logged)", "DatabaseCache", ""),
+        ("get", "cachequeue (logged)", "DatabaseCache", ""),
+        ("set", "cachequeue", "django-redis", "reported"),
+        ("get", "cachequeue", "django-redis", "reported"),
+    ]
+    for op, ours, reference, target in rows:
+        ratios = ["%.2f" % (rates[ours, op, n] / rates[reference, op, n]) for n in (1, 4)]
+        print("| %s: %s / %s | %s | %s | %s |" % (op, ours, reference, ratios[0], ratios[1],
+                                                  target))
+
+
+if __name__ == "__main__":
+    main()
