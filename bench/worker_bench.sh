@@ -47,15 +47,17 @@ results="$bench/results/worker-latest.md"
 handler_script="$bench/handlers/noop_long_lived.py"
 command_handler=/bin/true
 payload='{"to": "x"}'
-# name handler concurrency batch: the worker runs. Those in optional_runs run only when
-# BENCH_ONLY names them (they would take the default run past 5 minutes).
-worker_runs="command_c1_b1 command 1 1
-long_c1_b1 long 1 1
-long_c1_b100 long 1 100
-command_c4_b1 command 4 1
-command_c4_b4 command 4 4
-long_c4_b1 long 4 1
-long_c4_b100 long 4 100"
+# name handler concurrency batch prefetch: the worker runs. Those in optional_runs run only
+# when BENCH_ONLY names them (they would take the default run past 5 minutes).
+worker_runs="command_c1_b1 command 1 1 1
+long_c1_b1 long 1 1 1
+long_c1_b100 long 1 100 1
+long_c1_b100_p25 long 1 100 25
+command_c4_b1 command 4 1 1
+command_c4_b4 command 4 4 1
+long_c4_b1 long 4 1 1
+long_c4_b100 long 4 100 1
+long_c4_b100_p25 long 4 100 25"
 optional_runs="command_c4_b4"
 all_runs="handlers idle cycle cycle_async cycle_batch"
 all_runs+=" $(cut -d ' ' -f 1 <<<"$worker_runs" | tr '\n' ' ')"
@@ -283,15 +285,16 @@ log_problems() {
     grep -c -v -E '^[^ ]+ (info|debug|trace) ' "$1" || true
 }
 
-# worker_pass NAME KIND CONCURRENCY BATCH: one timed pass (see worker_run); sets pass_rate
+# worker_pass NAME KIND CONCURRENCY BATCH PREFETCH: one timed pass (see worker_run); sets pass_rate
 # (error when it failed), pass_secs and pass_rss ("largest-VmRSS VmHWM samples").
 worker_pass() {
-    local name=$1 kind=$2 c=$3 b=$4 log="$work/$1.log" t0 t1 rc=0 sampler words ok total
+    local name=$1 kind=$2 c=$3 b=$4 p=$5 log="$work/$1.log" t0 t1 rc=0 sampler words ok total
     local problems
     reset_table "noop_$kind" "$jobs_n"
     pass_rate=error
     t0=$EPOCHREALTIME
-    "$runner" worker bench --until-empty --concurrency "$c" --batch-size "$b" >"$log" 2>&1 &
+    "$runner" worker bench --until-empty --concurrency "$c" --batch-size "$b" \
+        --prefetch "$p" >"$log" 2>&1 &
     worker_pid=$!
     sample_rss "$worker_pid" >"$work/$name.rss" &
     sampler=$!
@@ -328,21 +331,21 @@ worker_pass() {
     fi
 }
 
-# worker_run NAME HANDLER CONCURRENCY BATCH: BENCH_JOBS jobs for the handler (command or
+# worker_run NAME HANDLER CONCURRENCY BATCH PREFETCH: BENCH_JOBS jobs for the handler (command or
 # long) in a freshly reset queue, then `cachequeue worker bench --until-empty`, timed from
 # its start to its exit while its memory is sampled. Then every job must have succeeded on
 # its first attempt. A batched run (100 a claim) lasts a second or two, so it is run 3 times
 # and the median pass is kept; the memory figures are the largest of the passes.
 worker_run() {
-    local name=$1 kind=$2 c=$3 b=$4 passes=1 i list=() words pass_rate pass_secs pass_rss
+    local name=$1 kind=$2 c=$3 b=$4 p=$5 passes=1 i list=() words pass_rate pass_secs pass_rss
     local max=0 hwm=0 samples=0
     selected "$name" || return 0
     ((b >= 100)) && passes=3
     note "$name: $(count_text "$jobs_n") jobs, $kind handler, concurrency $c, batch $b," \
-        "$passes pass(es)"
+        "prefetch $p, $passes pass(es)"
     rate[$name]=error
     for ((i = 0; i < passes; i++)); do
-        worker_pass "$name" "$kind" "$c" "$b"
+        worker_pass "$name" "$kind" "$c" "$b" "$p"
         [[ "$pass_rate" != error ]] || return 0
         list+=("$pass_rate $pass_secs")
         read -r -a words <<<"$pass_rss"
@@ -461,9 +464,9 @@ for clients in 1 4; do
     sql_run cycle "$clients"
     sql_run cycle_async "$clients"
     sql_run cycle_batch "$clients"
-    while read -r name kind c b; do
+    while read -r name kind c b p; do
         ((c == clients)) || continue
-        worker_run "$name" "$kind" "$c" "$b"
+        worker_run "$name" "$kind" "$c" "$b" "$p"
     done <<<"$worker_runs"
 done
 elapsed_total=$((SECONDS - t_start))
@@ -566,16 +569,16 @@ report() {
     echo "Worker runs (RSS: the worker process's own VmRSS, sampled every ~100 ms; VmHWM: its"
     echo "peak as the kernel counted it):"
     echo
-    echo "| run | handler | concurrency | batch | seconds | jobs/s | reference | ratio |" \
-        "ratio to cycle_async | max RSS MiB | VmHWM MiB |"
-    echo "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|"
-    while read -r name kind c b; do
+    echo "| run | handler | concurrency | batch | prefetch | seconds | jobs/s | reference |" \
+        "ratio | ratio to cycle_async | max RSS MiB | VmHWM MiB |"
+    echo "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"
+    while read -r name kind c b p; do
         [[ -n "${rate[$name]:-}" ]] || continue
         ref=cycle
         ((b >= 100)) && ref=cycle_batch
         r_async=$(ratio "$name" "cycle_async,$c")
         ((b >= 100)) && r_async=-
-        echo "| $name | $kind | $c | $b | ${secs[$name]:-n/a} | $(number "${rate[$name]}") |" \
+        echo "| $name | $kind | $c | $b | $p | ${secs[$name]:-n/a} | $(number "${rate[$name]}") |" \
             "$ref, $c client(s) | $(ratio "$name" "$ref,$c") | $r_async |" \
             "$(mib "${rss_max[$name]:-}") (${rss_samples[$name]:-0} samples) |" \
             "$(mib "${rss_hwm[$name]:-}") |"

@@ -224,15 +224,31 @@ Outcome PersistentHandler::lost_process(Clock::time_point started, const std::st
     return finished(Outcome::Kind::failed, started, error);
 }
 
+bool PersistentHandler::can_send_ahead()
+{
+    return child_ && !sent_.empty() && !child_->exited() && !child_->input_refused() &&
+           !child_->output_closed();
+}
+
 Outcome PersistentHandler::run(const JobInput& job, Clock::time_point deadline,
                                const std::atomic<bool>& abort)
 {
+    if (auto outcome = send(job, deadline - Clock::now(), abort)) {
+        return *outcome;
+    }
+    return receive(abort);
+}
+
+std::optional<Outcome> PersistentHandler::send(const JobInput& job, Clock::duration timeout,
+                                               const std::atomic<bool>& abort)
+{
     using Kind = Outcome::Kind;
     auto started = Clock::now();
+    auto deadline = started + timeout;
     if (abort.load()) {
         return finished(Kind::aborted, started, "aborted by the worker before the job was sent");
     }
-    if (started >= deadline) {
+    if (timeout <= Clock::duration::zero()) {
         return finished(Kind::timed_out, started, "timed out before the job was sent");
     }
 
@@ -247,6 +263,14 @@ Outcome PersistentHandler::run(const JobInput& job, Clock::time_point deadline,
         "{\"id\":" + std::to_string(job.id) + ",\"queue\":" + json_string(job.queue) +
         ",\"task\":" + json_string(job.task) + ",\"attempt\":" + std::to_string(job.attempt) +
         ",\"payload\":" + payload + "}\n";
+
+    if (!sent_.empty()) {
+        // Sent ahead: the process is there (can_send_ahead); if it ends before reaching this
+        // job, receive() says the job was not started.
+        child_->send(line);
+        sent_.push_back({job.id, timeout, started});
+        return std::nullopt;
+    }
 
     // a process that exited while idle is replaced before it is given the job
     if (child_ && child_->exited()) {
@@ -276,8 +300,26 @@ Outcome PersistentHandler::run(const JobInput& job, Clock::time_point deadline,
             return finished(Kind::failed, started, e.what());
         }
     }
+    // An error quotes the end of stderr since the process was last idle: with jobs sent
+    // ahead, what the jobs before the failing one wrote may come first.
     child_->clear_stderr_tail();
     child_->send(line);
+    // The time spent waiting for a restart counts against the job's timeout.
+    sent_.push_back({job.id, timeout, started});
+    return std::nullopt;
+}
+
+Outcome PersistentHandler::receive(const std::atomic<bool>& abort)
+{
+    using Kind = Outcome::Kind;
+    Sent job = sent_.front();
+    sent_.pop_front();
+    auto started = std::max(job.sent_at, answered_at_);
+    if (!child_) {
+        return finished(Kind::aborted, Clock::now(),
+                        "not started: the handler process ended before it reached the job");
+    }
+    auto deadline = started + job.timeout;
 
     // wait for one line on stdout
     std::string reply;
@@ -325,6 +367,7 @@ Outcome PersistentHandler::run(const JobInput& job, Clock::time_point deadline,
         }
         child_->pump(tick(deadline));
     }
+    answered_at_ = Clock::now();
 
     // the reply: {"id": <the job's>, "result": <any JSON>} or {"id": ..., "error": "..."}
     json answer = json::parse(reply, nullptr, false);

@@ -9,8 +9,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,9 +65,15 @@ Outcome run_command(const HandlerSpec& spec, const JobInput& job, Clock::time_po
 
 class ChildProcess;
 
-// A long-lived handler process, owned by one slot: started by the first run(), fed one job
+// A long-lived handler process, owned by one slot: started by the first job sent, fed one job
 // per line, restarted (after a back-off) when it dies or breaks the protocol, replaced when
 // a job times out. Not for use by several threads at once.
+//
+// Jobs may be sent ahead (the worker's --prefetch): the process answers them one by one in the
+// order sent, and a job's time starts when the job before it was answered. When the process
+// ends before answering (a crash, a protocol error, a timeout, the abort flag), the job it was
+// running gets that outcome and the jobs sent after it, which it never started, come back as
+// aborted ("not started"), so that the worker gives them back to their queue.
 class PersistentHandler
 {
 public:
@@ -75,17 +83,37 @@ public:
     PersistentHandler(const PersistentHandler&) = delete;
     PersistentHandler& operator=(const PersistentHandler&) = delete;
 
+    // One job: send(), then receive().
     Outcome run(const JobInput& job, Clock::time_point deadline, const std::atomic<bool>& abort);
 
+    // Sends the job's line, starting a process first when there is none (after the back-off
+    // that follows a crash; a job sent while others are in flight never waits for that).
+    // Returns the job's outcome when it was not sent: an invalid payload, a failed start, the
+    // abort flag, or a timeout while waiting to restart.
+    std::optional<Outcome> send(const JobInput& job, Clock::duration timeout,
+                                const std::atomic<bool>& abort);
+    // Whether a job sent now goes to a running process that already holds one.
+    bool can_send_ahead();
+    // How many jobs were sent and not yet answered.
+    std::size_t in_flight() const { return sent_.size(); }
+    // Waits for the answer to the oldest job sent; in_flight() must not be 0.
+    Outcome receive(const std::atomic<bool>& abort);
+
     // Closes the handler's stdin and gives it up to grace to exit, then SIGTERM and, after
-    // options.kill_grace, SIGKILL to its process group. The next run() starts a new process.
+    // options.kill_grace, SIGKILL to its process group. The next job starts a new process.
+    // The jobs in flight come back from receive() as aborted.
     void stop(std::chrono::milliseconds grace);
 
     // The current process's id (it may have exited since its last reply), or -1 when there
-    // is none: before the first run(), after stop(), after a job that ended the process.
+    // is none: before the first job, after stop(), after a job that ended the process.
     long pid() const;
 
 private:
+    struct Sent {
+        long long id;
+        Clock::duration timeout;
+        Clock::time_point sent_at;
+    };
     Outcome lost_process(Clock::time_point started, const std::string& what);
     void crashed();
 
@@ -94,6 +122,9 @@ private:
     std::unique_ptr<ChildProcess> child_;
     std::chrono::milliseconds restart_delay_;
     Clock::time_point restart_at_{};
+    std::deque<Sent> sent_;
+    // When the process last answered: the start of the job sent before that answer.
+    Clock::time_point answered_at_{};
 };
 
 } // namespace cq::runner

@@ -99,6 +99,10 @@ int main(int argc, char** argv)
     worker_cmd->add_option("--concurrency", worker.concurrency, "Jobs run at once")
         ->check(CLI::Range(1, 256));
     worker_cmd
+        ->add_option("--prefetch", worker.prefetch,
+                     "Claimed jobs a long-lived handler may be sent before it answers the first")
+        ->check(CLI::Range(1, 1000));
+    worker_cmd
         ->add_option("--grace", worker.grace_seconds,
                      "Seconds running jobs get to finish after SIGTERM or SIGINT")
         ->check(CLI::Range(0.0, 86400.0));

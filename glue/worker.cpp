@@ -114,6 +114,69 @@ int claim_ahead(const WorkerOptions& options)
     return std::max(options.batch_size, options.concurrency);
 }
 
+// Hands a job's outcome to the main loop, and wakes it when it has something to do: a slot to
+// refill, a batch of successes to record, a failure. Otherwise it collects successes on its
+// own timer.
+void report(Shared& shared, const WorkerOptions& options, long long id, Outcome outcome)
+{
+    bool needed;
+    {
+        std::lock_guard<std::mutex> lock(shared.mutex);
+        needed = outcome.kind != Outcome::Kind::succeeded || options.batch_size == 1 ||
+                 static_cast<int>(shared.done.size()) + 1 >= options.batch_size ||
+                 static_cast<int>(shared.waiting.size()) < claim_ahead(options);
+        shared.done.push_back({id, std::move(outcome)});
+    }
+    if (needed)
+        wake(shared);
+}
+
+Clock::duration timeout_of(double seconds)
+{
+    return std::chrono::duration_cast<Clock::duration>(Seconds(seconds));
+}
+
+// The next waiting job when it is for this task (a job to send ahead to its handler).
+std::optional<std::pair<JobInput, double>> take_same_task(Shared& shared, const std::string& task)
+{
+    std::lock_guard<std::mutex> lock(shared.mutex);
+    if (shared.waiting.empty() || shared.waiting.front().first.task != task)
+        return std::nullopt;
+    auto next = std::move(shared.waiting.front());
+    shared.waiting.pop_front();
+    return next;
+}
+
+// Runs a job through its long-lived handler, sending the next waiting jobs of the same task
+// ahead (up to options.prefetch in flight) and reporting each as it is answered.
+void run_persistent(Shared& shared, const WorkerOptions& options, PersistentHandler& process,
+                    const std::pair<JobInput, double>& first)
+{
+    const std::string& task = first.first.task;
+    std::deque<long long> in_flight;
+    auto send = [&](const std::pair<JobInput, double>& job) {
+        auto refused = process.send(job.first, timeout_of(job.second), shared.abort);
+        if (refused)
+            report(shared, options, job.first.id, std::move(*refused));
+        else
+            in_flight.push_back(job.first.id);
+    };
+    send(first);
+    while (!in_flight.empty()) {
+        while (static_cast<int>(in_flight.size()) < options.prefetch && process.can_send_ahead()) {
+            auto next = take_same_task(shared, task);
+            if (!next)
+                break;
+            send(*next);
+        }
+        shared.metrics->job_started();
+        Outcome outcome = process.receive(shared.abort);
+        shared.metrics->job_stopped();
+        report(shared, options, in_flight.front(), std::move(outcome));
+        in_flight.pop_front();
+    }
+}
+
 // One concurrency slot: runs jobs until the main loop closes.
 void slot_main(Shared& shared, const WorkerOptions& options, int slot)
 {
@@ -133,48 +196,44 @@ void slot_main(Shared& shared, const WorkerOptions& options, int slot)
             shared.waiting.pop_front();
         }
         const JobInput& job = next.first;
-        auto deadline =
-            Clock::now() + std::chrono::duration_cast<Clock::duration>(Seconds(next.second));
-        Outcome outcome;
         auto handler = options.handlers.find(job.task);
+        if (handler != options.handlers.end() && handler->second.persistent) {
+            auto& process = persistent[job.task];
+            if (!process)
+                process = std::make_unique<PersistentHandler>(handler->second, handler_options);
+            run_persistent(shared, options, *process, next);
+            continue;
+        }
+        Outcome outcome;
         shared.metrics->job_started();
         if (handler == options.handlers.end()) {
             outcome.kind = Outcome::Kind::failed;
             outcome.error = "no handler for task \"" + job.task + "\"";
             outcome.no_handler = true;
-        } else if (handler->second.persistent) {
-            auto& process = persistent[job.task];
-            if (!process)
-                process = std::make_unique<PersistentHandler>(handler->second, handler_options);
-            outcome = process->run(job, deadline, shared.abort);
         } else {
+            auto deadline = Clock::now() + timeout_of(next.second);
             outcome = run_command(handler->second, job, deadline, shared.abort, handler_options);
         }
         shared.metrics->job_stopped();
-        // The main loop is woken when it has something to do: a slot to refill, a batch of
-        // successes to record, a failure. Otherwise it collects successes on its own timer.
-        bool needed;
-        {
-            std::lock_guard<std::mutex> lock(shared.mutex);
-            needed = outcome.kind != Outcome::Kind::succeeded || options.batch_size == 1 ||
-                     static_cast<int>(shared.done.size()) + 1 >= options.batch_size ||
-                     static_cast<int>(shared.waiting.size()) < claim_ahead(options);
-            shared.done.push_back({job.id, std::move(outcome)});
-        }
-        if (needed)
-            wake(shared);
+        report(shared, options, job.id, std::move(outcome));
     }
     for (auto& entry : persistent)
         entry.second->stop(std::chrono::milliseconds(1000));
 }
 
-// The SQL array literal of the queue names, e.g. {"email","report"}.
-std::string text_array(const std::vector<std::string>& items)
+// An SQL array literal of the items, e.g. {"email","report"}: each element in double quotes
+// with " and \ escaped, so any text goes in as it is; with empty_is_null, an empty item is
+// the element NULL.
+std::string array_literal(const std::vector<std::string>& items, bool empty_is_null = false)
 {
     std::string out = "{";
     for (size_t i = 0; i < items.size(); i++) {
         if (i > 0)
             out += ',';
+        if (empty_is_null && items[i].empty()) {
+            out += "NULL";
+            continue;
+        }
         out += '"';
         for (char c : items[i]) {
             if (c == '"' || c == '\\')
@@ -204,7 +263,7 @@ private:
     struct Successes {
         std::vector<long long> ids;
         std::vector<std::string> leases;
-        std::vector<std::string> results;
+        std::vector<std::string> results; // JSON text; empty: a NULL result
         Clock::time_point oldest = Clock::time_point::max();
     };
     Successes successes() const;
@@ -341,7 +400,7 @@ void Worker::claim(int count)
         sql << complete_sql(done) << ";";
     sql << " SELECT id, queue, task, payload, attempt, lease,"
         << " extract(epoch FROM lease_expires_at - clock_timestamp())"
-        << " FROM cachequeue.job_claim(" << db_.quote_literal(text_array(options_.queues))
+        << " FROM cachequeue.job_claim(" << db_.quote_literal(array_literal(options_.queues))
         << "::text[], " << db_.quote_literal(name_) << ", " << count << ")";
     std::vector<Result> results;
     try {
@@ -426,7 +485,7 @@ Worker::Successes Worker::successes() const
         if (job.finished && job.outcome.kind == Outcome::Kind::succeeded) {
             done.ids.push_back(id);
             done.leases.push_back(job.lease);
-            done.results.push_back(job.outcome.result.empty() ? "null" : job.outcome.result);
+            done.results.push_back(job.outcome.result);
             done.oldest = std::min(done.oldest, job.finished_at);
         }
     }
@@ -435,20 +494,14 @@ Worker::Successes Worker::successes() const
 
 std::string Worker::complete_sql(const Successes& done)
 {
-    // jsonb[] from a JSON array of JSON values: one element per result.
-    std::string result_array = "[";
-    for (size_t i = 0; i < done.results.size(); i++)
-        result_array += (i > 0 ? "," : "") + done.results[i];
-    result_array += "]";
-    return "SELECT pg_catalog.unnest(cachequeue.job_complete_many("
-           " ARRAY(SELECT e::bigint FROM pg_catalog.jsonb_array_elements_text(" +
-           db_.quote_literal(nlohmann::json(done.ids).dump()) +
-           "::jsonb) WITH ORDINALITY AS a(e, n) ORDER BY n),"
-           " ARRAY(SELECT e::uuid FROM pg_catalog.jsonb_array_elements_text(" +
-           db_.quote_literal(nlohmann::json(done.leases).dump()) +
-           "::jsonb) WITH ORDINALITY AS a(e, n) ORDER BY n),"
-           " ARRAY(SELECT e FROM pg_catalog.jsonb_array_elements(" +
-           db_.quote_literal(result_array) + "::jsonb) WITH ORDINALITY AS a(e, n) ORDER BY n)))";
+    // Three array literals, in the order of done.ids; an empty result is NULL.
+    std::vector<std::string> ids;
+    for (long long id : done.ids)
+        ids.push_back(std::to_string(id));
+    return "SELECT pg_catalog.unnest(cachequeue.job_complete_many(" +
+           db_.quote_literal(array_literal(ids)) + "::pg_catalog.int8[], " +
+           db_.quote_literal(array_literal(done.leases)) + "::pg_catalog.uuid[], " +
+           db_.quote_literal(array_literal(done.results, true)) + "::pg_catalog.jsonb[]))";
 }
 
 // Records every finished job: successes in one job_complete_many (when due), the others one
@@ -615,9 +668,9 @@ int Worker::run()
     install_signal_handlers();
     if (pipe2(shared_.wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
-    spdlog::info("worker {} starting: queues={} concurrency={} batch_size={} wake={}", name_,
-                 text_array(options_.queues), options_.concurrency, options_.batch_size,
-                 options_.listen ? "listen" : "poll");
+    spdlog::info("worker {} starting: queues={} concurrency={} batch_size={} prefetch={} wake={}",
+                 name_, array_literal(options_.queues), options_.concurrency, options_.batch_size,
+                 options_.prefetch, options_.listen ? "listen" : "poll");
     std::vector<std::thread> slots;
     for (int slot = 0; slot < options_.concurrency; slot++)
         slots.emplace_back(slot_main, std::ref(shared_), std::cref(options_), slot);

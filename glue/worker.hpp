@@ -19,6 +19,9 @@ struct WorkerOptions {
     std::vector<std::string> queues;
     int batch_size = 1;
     int concurrency = 1;
+    // Jobs a slot may send its long-lived handler before the first is answered (1: one at a
+    // time); only jobs already claimed, of the same task, are sent ahead.
+    int prefetch = 1;
     double grace_seconds = 30;
     // true: LISTEN for enqueues (direct connection); false: poll (transaction pooler).
     bool listen = true;

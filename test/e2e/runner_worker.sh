@@ -74,7 +74,9 @@ cat >"$work/queue_config.json" <<JSON
    "fails": ["/bin/sh", "-c", "echo 'smtp said no' >&2; exit 3"],
    "sleepy": ["/bin/sleep", "10"],
    "record": ["$handlers/record.py"],
-   "record_persistent": {"argv": ["$handlers/record_persistent.py"], "persistent": true}}}
+   "record_persistent": {"argv": ["$handlers/record_persistent.py"], "persistent": true},
+   "silent": ["/bin/true"],
+   "tricky": ["$handlers/tricky_result.py"]}}
 JSON
 export QUEUE_CONFIG_FILE="$work/queue_config.json"
 export DB_HOST="$PGHOST" DB_PORT="$PGPORT" DB_NAME="$db" DB_USER="${PGUSER:-postgres}"
@@ -284,4 +286,48 @@ expect "4 workers: each job ran exactly once" \
 expect "4 workers: all four took part" \
     "$(sql -c "SELECT count(DISTINCT worker) FROM cachequeue.jobs j JOIN cachequeue.queues q
         ON q.id = j.queue_id WHERE q.name = 'many'")" 4
+# ---- results in a batch: NULL, JSON null, characters to escape; jobs sent ahead ----
+export CQ_RECORD="$work/record_results"
+sql -c "SELECT cachequeue.queue_create('results')" >/dev/null
+sql -c "SELECT cachequeue.job_enqueue('results', 'silent', '{}') FROM generate_series(1, 3)
+    UNION ALL SELECT cachequeue.job_enqueue('results', 'tricky', '{}')
+    UNION ALL SELECT cachequeue.job_enqueue('results', 'record_persistent', jsonb_build_object('n', i))
+    FROM generate_series(1, 40) i" >/dev/null
+"$runner" worker results --batch-size 50 --prefetch 8 --until-empty >"$work/results.log" 2>&1 ||
+    fail "worker (results) exited $?"
+expect "results: every job succeeded once" "$(statuses results)" "succeeded:44"
+expect "results: empty stdout is a NULL result" \
+    "$(sql -c "SELECT count(*) FROM cachequeue.jobs WHERE task = 'silent' AND result IS NULL")" 3
+expect "results: escaped characters arrive intact" \
+    "$(sql -c "SELECT result ->> 's' || '|' || jsonb_typeof(result -> 'n') || '|' ||
+        (result ->> 'u') FROM cachequeue.jobs WHERE task = 'tricky'")" \
+    'a "quoted" {braced}, back\slash|null|café'
+expect "results: jobs sent ahead each ran once, on their first attempt" \
+    "$(sql -c "SELECT count(*) FROM cachequeue.jobs j JOIN cachequeue.queues q
+        ON q.id = j.queue_id WHERE q.name = 'results' AND j.task = 'record_persistent'
+        AND j.attempts = 1 AND (j.result ->> 'job')::bigint = j.id")" 40
+expect "results: the long-lived handler ran each job once" \
+    "$(grep -c '^start ' "$CQ_RECORD")" 40
+grep -q "prefetch=8" "$work/results.log" || fail "results: the worker does not log its prefetch"
+# ---- a claim that fails does not take the success recorded with it down ----
+# The worker records successes in the transaction of its next claim. Here that claim names a
+# queue dropped while the job ran: the worker stops with the error, the success is recorded.
+export CQ_RECORD="$work/record_gone"
+sql -c "SELECT cachequeue.queue_create('gone_keep'), cachequeue.queue_create('gone_drop')" \
+    >/dev/null
+gone_id=$(sql -c "SELECT cachequeue.job_enqueue('gone_keep', 'record', '{\"sleep\": 1}')")
+"$runner" worker gone_keep gone_drop >"$work/gone.log" 2>&1 &
+pids+=($!)
+gone_worker=$!
+wait_for "the job to start" 20 grep -qs "^start $gone_id 1 " "$CQ_RECORD"
+sql -c "SELECT cachequeue.queue_drop('gone_drop')" >/dev/null
+gone_status=0
+wait "$gone_worker" || gone_status=$?
+expect "dropped queue: the worker stops with an error" "$gone_status" 1
+grep -q 'queue \\"gone_drop\\" does not exist\|queue "gone_drop" does not exist' \
+    "$work/gone.log" || fail "dropped queue: the worker's log does not say why it stopped"
+expect "dropped queue: the job that ran is recorded" \
+    "$(sql -c "SELECT status FROM cachequeue.jobs WHERE id = $gone_id")" succeeded
+
+
 echo "runner_worker: all checks passed"

@@ -505,6 +505,91 @@ TEST_CASE("a long-lived handler takes and returns megabytes", "[handler][persist
     CHECK(json::parse(o.result) == json::parse(payload));
 }
 
+TEST_CASE("jobs sent ahead are answered in order, each timed from the answer before it",
+          "[handler][persistent][prefetch]")
+{
+    PersistentHandler handler(long_lived());
+    CHECK_FALSE(handler.can_send_ahead()); // no process, no job in flight
+    REQUIRE_FALSE(handler.send(job("sleep", "0.3", 1), 10s, no_abort));
+    CHECK(handler.can_send_ahead());
+    for (long long id = 2; id <= 5; ++id) {
+        REQUIRE_FALSE(
+            handler.send(job("echo", "[" + std::to_string(id) + "]", id), 10s, no_abort));
+    }
+    // Refused before it is sent: it does not take a place in the line.
+    auto bad = handler.send(job("echo", "{oops", 6), 10s, no_abort);
+    REQUIRE(bad);
+    CHECK(bad->error == "payload is not valid JSON");
+    CHECK(handler.in_flight() == 5);
+
+    Outcome slow = handler.receive(no_abort);
+    CHECK(slow.kind == Kind::succeeded);
+    CHECK(slow.seconds >= 0.25);
+    for (long long id = 2; id <= 5; ++id) {
+        Outcome o = handler.receive(no_abort);
+        REQUIRE(o.kind == Kind::succeeded);
+        CHECK(o.result == "[" + std::to_string(id) + "]");
+        // Its time started with the answer before it, not when it was sent.
+        CHECK(o.seconds < 0.25);
+    }
+    CHECK(handler.in_flight() == 0);
+    CHECK_FALSE(handler.can_send_ahead());
+}
+
+TEST_CASE("when a handler dies, the jobs sent after the running one were not started",
+          "[handler][persistent][prefetch]")
+{
+    PersistentHandler handler(long_lived());
+    std::string before = handler.run(job("pid"), far(), no_abort).result;
+    REQUIRE_FALSE(handler.send(job("echo", "1", 1), 10s, no_abort));
+    REQUIRE_FALSE(handler.send(job("crash", "{}", 2), 10s, no_abort));
+    REQUIRE_FALSE(handler.send(job("echo", "3", 3), 10s, no_abort));
+    REQUIRE_FALSE(handler.send(job("echo", "4", 4), 10s, no_abort));
+
+    CHECK(handler.receive(no_abort).result == "1");
+    Outcome crash = handler.receive(no_abort);
+    CHECK(crash.kind == Kind::failed);
+    CHECK(crash.error == "handler exited with status 3: crashing on purpose");
+    for (int i = 0; i < 2; ++i) {
+        Outcome o = handler.receive(no_abort);
+        CHECK(o.kind == Kind::aborted);
+        CHECK(o.error == "not started: the handler process ended before it reached the job");
+    }
+    CHECK(handler.in_flight() == 0);
+    Outcome after = handler.run(job("pid"), far(), no_abort);
+    CHECK(after.kind == Kind::succeeded);
+    CHECK(after.result != before);
+}
+
+TEST_CASE("a job sent ahead times out on its own clock, and those behind it go back",
+          "[handler][persistent][prefetch]")
+{
+    PersistentHandler handler(long_lived());
+    REQUIRE_FALSE(handler.send(job("sleep", "0.2", 1), 10s, no_abort));
+    REQUIRE_FALSE(handler.send(job("sleep", "1000", 2), 400ms, no_abort));
+    REQUIRE_FALSE(handler.send(job("echo", "3", 3), 10s, no_abort));
+    Outcome first = handler.receive(no_abort);
+    CHECK(first.kind == Kind::succeeded);
+    Outcome slow = handler.receive(no_abort);
+    CHECK(slow.kind == Kind::timed_out);
+    // 0.4 s from the first job's answer, not from the send (0.2 s earlier)
+    CHECK(slow.seconds >= 0.35);
+    Outcome behind = handler.receive(no_abort);
+    CHECK(behind.kind == Kind::aborted);
+    CHECK(handler.run(job("echo", "5", 5), far(), no_abort).result == "5");
+}
+
+TEST_CASE("stopping a handler gives back the jobs in flight", "[handler][persistent][prefetch]")
+{
+    PersistentHandler handler(long_lived());
+    REQUIRE_FALSE(handler.send(job("sleep", "1000", 1), 10s, no_abort));
+    REQUIRE_FALSE(handler.send(job("echo", "2", 2), 10s, no_abort));
+    handler.stop(0ms);
+    CHECK(handler.receive(no_abort).kind == Kind::aborted);
+    CHECK(handler.receive(no_abort).kind == Kind::aborted);
+    CHECK(handler.pid() == -1);
+}
+
 TEST_CASE("a long-lived handler that crashes mid-job is restarted", "[handler][persistent]")
 {
     PersistentHandler handler(long_lived());
