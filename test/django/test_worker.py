@@ -100,6 +100,7 @@ class WorkerTests(unittest.TestCase):
              "payload": {}},
             {"id": 3, "queue": "x", "task": "unknown", "attempt": 1, "payload": None},
             {"id": 4, "queue": "x", "task": "shout", "attempt": 1, "payload": {"text": "hi"}},
+            {"id": 5, "queue": "x", "task": "whoami", "attempt": 3, "payload": None},
         ]
         self.env["PYTHONPATH"] += os.pathsep + str(Path(__file__).resolve().parent)
         done = subprocess.run(
@@ -114,4 +115,6 @@ class WorkerTests(unittest.TestCase):
         self.assertEqual(replies[2]["id"], 3)
         self.assertIn("no task 'unknown' registered", replies[2]["error"])
         self.assertEqual(replies[3], {"id": 4, "result": "HI"})
+        self.assertEqual(replies[4], {"id": 5, "result": {"id": 5, "queue": "x",
+                                                          "task": "whoami", "attempt": 3}})
         self.assertIn("ValueError: no study given", done.stderr)  # the traceback, logged

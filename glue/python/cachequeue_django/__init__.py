@@ -6,7 +6,7 @@ The names below are imported on first use, so that settings.py may import
 cachequeue_django.conf before Django is configured."""
 from typing import Any
 
-__all__ = ["Job", "enqueue", "job_status", "task"]
+__all__ = ["Job", "JobInfo", "enqueue", "job_status", "task"]
 
 
 def __getattr__(name: str) -> Any:
@@ -14,8 +14,8 @@ def __getattr__(name: str) -> Any:
         from . import jobs
 
         return getattr(jobs, name)
-    if name == "task":
-        from .registry import task
+    if name in ("JobInfo", "task"):
+        from . import registry
 
-        return task
+        return getattr(registry, name)
     raise AttributeError("module 'cachequeue_django' has no attribute %r" % name)
