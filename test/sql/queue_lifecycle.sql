@@ -6,6 +6,14 @@
 \pset null '(null)'
 SET search_path = cachequeue, public;
 
+-- Makes a leased job's lease run out now, as its queue's timeout would: tests of expiry then
+-- need no sleep, which a busy machine could stretch past the lease being tested.
+CREATE FUNCTION public.lc_expire(job bigint) RETURNS void
+LANGUAGE sql AS $$
+UPDATE cachequeue.jobs SET lease_expires_at = clock_timestamp() - interval '1 second'
+WHERE id = job AND lease_expires_at IS NOT NULL
+$$;
+
 -- Like cq_try, and also prints the error's detail; job job is shown as "job J" so that the
 -- output does not depend on identity values.
 CREATE FUNCTION public.lc_try(stmt text, job bigint) RETURNS text
@@ -215,23 +223,24 @@ SELECT lc_try(format('SELECT job_complete(%s, %L)', :cr_id, :'cr_lease'), :cr_id
 SELECT job_retry(:cq_id) AS retry_queued, job_retry(:first_id) AS retry_succeeded;
 SELECT status FROM job_status(:first_id);
 
--- expired leases, on queues whose lease is one second
-SELECT queue_create('lc_reap', max_retries => 1, timeout => '1 s');
-SELECT queue_create('lc_reap_once', max_retries => 0, timeout => '1 s');
+-- expired leases: lc_expire ends a lease when the test needs it, and leases that must not
+-- run out are an hour long
+SELECT queue_create('lc_reap', max_retries => 1, timeout => '1 hour');
+SELECT queue_create('lc_reap_once', max_retries => 0, timeout => '1 hour');
 SELECT queue_create('lc_reap_claim', timeout => '1 s');
 SELECT job_enqueue('lc_reap', 'r1') AS r1 \gset
 SELECT job_enqueue('lc_reap', 'r2') AS r2 \gset
 SELECT job_enqueue('lc_reap_once', 'r3') AS r3 \gset
 SELECT job_enqueue('lc_reap_claim', 'r4') AS r4 \gset
 SELECT job_enqueue('lc', 'not expired', priority => 100) AS ne_id \gset
--- r4's lease starts first, the others 0.6 s later
 SELECT lease AS r4_lease FROM job_claim(ARRAY['lc_reap_claim'], 'w-r') \gset
 SELECT lease AS ne_lease FROM job_claim(ARRAY['lc'], 'w-r') \gset
-SELECT pg_sleep(0.6);
 SELECT lease AS r1_lease FROM job_claim(ARRAY['lc_reap'], 'w-r') \gset
 SELECT lease AS r2_lease FROM job_claim(ARRAY['lc_reap'], 'w-r') \gset
 SELECT lease AS r3_lease FROM job_claim(ARRAY['lc_reap_once'], 'w-r') \gset
-SELECT pg_sleep(0.5);
+SELECT lc_expire(:r4);
+-- a session's claims reap expired leases at most once a second: wait for the next one
+SELECT pg_sleep(1.05);
 -- r4's lease has run out: a claim handles it first, and gets the job again
 SELECT id = :r4 AS same_job, attempt, task FROM job_claim(ARRAY['lc_reap_claim'], 'w-s');
 SELECT status, attempts, worker, last_error,
@@ -242,7 +251,7 @@ SELECT lc_try(format('SELECT job_heartbeat(%s, %L)', :r4, :'r4_lease'), :r4);
 -- leases that have not run out are left alone; r2 keeps its lease by heartbeat
 SELECT task, status, attempts FROM cachequeue.jobs WHERE id IN (:r1, :r2, :r3) ORDER BY task;
 SELECT job_heartbeat(:r2, :'r2_lease') > clock_timestamp() AS r2_extended;
-SELECT pg_sleep(0.6);
+SELECT lc_expire(:r1), lc_expire(:r3);
 -- job_reap: r1 queued again at once, r3 (no retries) dead, r2 and the 30 s lease untouched
 SELECT job_reap() AS reaped;
 SELECT task, status, attempts, last_error, lease_expires_at IS NULL AS lease_gone,
@@ -321,3 +330,4 @@ SELECT queue_drop('lc_reap');
 SELECT queue_drop('lc_reap_once');
 SELECT queue_drop('lc_reap_claim');
 DROP FUNCTION public.lc_try(text, bigint);
+DROP FUNCTION public.lc_expire(bigint);
