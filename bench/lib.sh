@@ -30,7 +30,8 @@ bench_stop() {
 }
 
 # bench_traps: on exit, runs the script's bench_before_stop (when it defines one: its own
-# processes to stop first), then bench_stop, and removes $work; keeps the script's exit code.
+# processes to stop first), then bench_stop, and removes $work, keeping the script's exit
+# status; INT and TERM exit with 130 and 143.
 bench_cleanup() {
     local rc=$?
     if declare -F bench_before_stop >/dev/null; then
@@ -64,20 +65,6 @@ CONF
     pg_run "$bindir/pg_ctl" -D "$cluster/data" -l "$cluster/log/postgresql.log" -w -t 60 \
         start >/dev/null || die "the server did not start"
     export PGHOST="$cluster/sock" PGPORT=$port PGUSER=postgres
-}
-
-# bench_traps: on exit, stop the cluster (bench_stop) and remove the work folder, keeping the
-# script's exit status; INT and TERM exit with 130 and 143.
-bench_traps() {
-    trap 'bench_exit' EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
-}
-bench_exit() {
-    local rc=$?
-    bench_stop "$rc"
-    rm -rf "$work"
-    exit "$rc"
 }
 
 # bench_connect: starts the throwaway cluster, or checks the server --reuse names.

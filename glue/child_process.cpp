@@ -376,11 +376,14 @@ void ChildProcess::write_input()
 
 bool ChildProcess::read_output()
 {
-    std::size_t old_size = output_.size();
-    output_.resize(old_size + read_chunk);
-    ssize_t n = read(output_fd_, &output_[old_size], read_chunk);
-    output_.resize(old_size + (n > 0 ? static_cast<std::size_t>(n) : 0));
+    // A buffer of its own, allocated once: growing output_ by a chunk for each read would
+    // zero the whole chunk every time, however little there is to read.
+    if (!chunk_) {
+        chunk_ = std::make_unique<char[]>(read_chunk);
+    }
+    ssize_t n = read(output_fd_, chunk_.get(), read_chunk);
     if (n > 0) {
+        output_.append(chunk_.get(), static_cast<std::size_t>(n));
         output_overflowed_ = output_.size() > max_output_;
         return true;
     }

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <functional>
 #include <stdexcept>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -110,6 +111,7 @@ private:
     bool close_input_ = false;
     bool input_refused_ = false;
     std::string output_;
+    std::unique_ptr<char[]> chunk_; // what read_output reads into
     std::size_t max_output_;
     bool output_overflowed_ = false;
     std::string stderr_tail_;
