@@ -207,18 +207,26 @@ uint64 reap(TimestampTz now)
     return rows;
 }
 
-// Counts, per queue, the rows of the last SPI result whose queue id is in column col.
-void count_rows_by_queue(uint64 rows, int col, counters::QueueCounter counter)
+// Counts events per queue from the queue ids of n events, given by id(i): one count_queue call
+// for each run of equal ids.
+template <typename QueueIdOf>
+void count_by_queue(uint64 n, QueueIdOf id, counters::QueueCounter counter)
 {
     uint64 run = 0;
-    for (uint64 i = 0; i < rows; i++) {
-        int32 queue_id = DatumGetInt32(cq::spi::get(i, col));
+    for (uint64 i = 0; i < n; i++) {
         run++;
-        if (i + 1 == rows || DatumGetInt32(cq::spi::get(i + 1, col)) != queue_id) {
-            counters::count_queue(queue_id, counter, run);
+        if (i + 1 == n || id(i + 1) != id(i)) {
+            counters::count_queue(id(i), counter, run);
             run = 0;
         }
     }
+}
+
+// Counts, per queue, the rows of the last SPI result whose queue id is in column col.
+void count_rows_by_queue(uint64 rows, int col, counters::QueueCounter counter)
+{
+    count_by_queue(
+        rows, [col](uint64 i) { return DatumGetInt32(cq::spi::get(i, col)); }, counter);
 }
 
 // Copies the first rows of the last SPI result into the function's result set.
@@ -631,23 +639,6 @@ CQ_FUNCTION(job_complete)
     PG_RETURN_VOID();
 }
 
-namespace {
-
-// Counts the completions of job_complete_many from their queue ids (an int4[], sorted).
-void count_completed(ArrayType* queue_ids)
-{
-    int count = ArrayGetNItems(ARR_NDIM(queue_ids), ARR_DIMS(queue_ids));
-    auto* ids = reinterpret_cast<int32*>(ARR_DATA_PTR(queue_ids));
-    for (int i = 0, run = 1; i < count; i++, run++) {
-        if (i + 1 == count || ids[i + 1] != ids[i]) {
-            counters::count_queue(ids[i], counters::queue_completed, run);
-            run = 0;
-        }
-    }
-}
-
-} // namespace
-
 CQ_FUNCTION(job_complete_many)
 {
     int count = cq::args::array(fcinfo, 0, "ids", INT8OID).count;
@@ -686,7 +677,12 @@ CQ_FUNCTION(job_complete_many)
         " WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.id OPERATOR(pg_catalog.=) b.id)",
         SPI_OK_SELECT, 4, types, values, nulls);
     Datum missed = SPI_datumTransfer(cq::spi::get(0, 1), false, -1);
-    count_completed(DatumGetArrayTypeP(cq::spi::get(0, 2)));
+    // The queue ids of the jobs completed, sorted: a count per queue.
+    ArrayType* queue_ids = DatumGetArrayTypeP(cq::spi::get(0, 2));
+    const auto* ids = reinterpret_cast<const int32*>(ARR_DATA_PTR(queue_ids));
+    count_by_queue(
+        ArrayGetNItems(ARR_NDIM(queue_ids), ARR_DIMS(queue_ids)),
+        [ids](uint64 i) { return ids[i]; }, counters::queue_completed);
     cq::spi::end(session);
     PG_RETURN_DATUM(missed);
 }

@@ -224,10 +224,11 @@ Outcome PersistentHandler::lost_process(Clock::time_point started, const std::st
     return finished(Outcome::Kind::failed, started, error);
 }
 
-bool PersistentHandler::can_send_ahead()
+bool PersistentHandler::can_send_ahead() const
 {
-    return child_ && !sent_.empty() && !child_->exited() && !child_->input_refused() &&
-           !child_->output_closed();
+    // A process that exited meanwhile is found by receive(), which then reports the jobs sent
+    // ahead as not started: no need to ask the kernel before each job.
+    return child_ && !sent_.empty() && !child_->input_refused() && !child_->output_closed();
 }
 
 Outcome PersistentHandler::run(const JobInput& job, Clock::time_point deadline,

@@ -93,7 +93,7 @@ public:
     std::optional<Outcome> send(const JobInput& job, Clock::duration timeout,
                                 const std::atomic<bool>& abort);
     // Whether a job sent now goes to a running process that already holds one.
-    bool can_send_ahead();
+    bool can_send_ahead() const;
     // How many jobs were sent and not yet answered.
     std::size_t in_flight() const { return sent_.size(); }
     // Waits for the answer to the oldest job sent; in_flight() must not be 0.

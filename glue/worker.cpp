@@ -269,6 +269,7 @@ private:
     Successes successes() const;
     // The statement that records them; its rows are the ids whose leases were not current.
     std::string complete_sql(const Successes& done);
+    // Takes the outcome of complete_sql(done), done being every success waiting.
     void completed(const Successes& done, const Result& refused);
     // Claims up to count jobs, recording the successes waiting in the same transaction.
     void claim(int count);
@@ -538,8 +539,7 @@ void Worker::completed(const Successes& done, const Result& left)
         finished_jobs_++;
         jobs_.erase(id);
     }
-    if (next_flush_ != Clock::time_point::max() && successes().ids.empty())
-        next_flush_ = Clock::time_point::max();
+    next_flush_ = Clock::time_point::max(); // done held every success waiting
 }
 
 // Records the jobs that did not succeed, one by one.
