@@ -46,7 +46,9 @@ class ChildProcess
 public:
     // Starts argv (argv[0] looked up in PATH when it has no slash) with the environment of
     // this process plus env_overrides ("NAME=value", replacing a variable of the same name).
-    // Signal dispositions and the signal mask are reset to defaults in the child. Once more
+    // Signal dispositions and the signal mask are reset to defaults in the child. Writes to
+    // its stdin cannot raise SIGPIPE in this process: where SIGPIPE is ignored when the
+    // object is made (as the worker does), they are plain writes. Once more
     // than max_output bytes came on stdout it is read no further (output_overflowed() says
     // so); each complete line of stderr goes to stderr_line when set. Throws StartError.
     // Reads environ: no thread may change the environment meanwhile.
@@ -60,8 +62,9 @@ public:
 
     pid_t pid() const { return pid_; }
 
-    // Queues bytes for the child's stdin; pump() writes them.
-    void send(std::string_view data) { input_.append(data); }
+    // Queues bytes for the child's stdin and writes what the pipe takes at once; pump()
+    // writes the rest.
+    void send(std::string_view data);
     // Closes stdin once everything queued has been written.
     void close_input_when_sent();
     bool input_sent() const { return input_fd_ < 0 || input_.size() == input_sent_; }
@@ -82,6 +85,9 @@ public:
 
     // Whether the process has exited (it is left unreaped, so its pid and group id stay ours).
     bool exited();
+    // exited() without a system call where pump() watches the process's exit (a pidfd):
+    // whether pump() or exited() has seen it. Without a pidfd it is exited().
+    bool exit_seen();
     // Pumps until the process exits or `limit` has passed; returns exited().
     bool wait_exit(std::chrono::milliseconds limit);
     // SIGKILLs whatever is left of the group after the leader exited on its own.
@@ -98,6 +104,7 @@ private:
     void take_stderr(const char* data, std::size_t size);
     void close_fd(int& fd);
 
+    bool sigpipe_ignored_;
     pid_t pid_ = -1;
     bool exited_ = false; // seen exited, not necessarily reaped
     bool reaped_ = false;

@@ -338,7 +338,8 @@ Outcome PersistentHandler::receive(const std::atomic<bool>& abort)
             return lost_process(started, "protocol error: reply longer than " +
                                              bytes_text(options_.max_output));
         }
-        if (child_->exited() || child_->output_closed() || child_->input_refused()) {
+        // pump() below watches for the process's exit: no system call to ask again
+        if (child_->exit_seen() || child_->output_closed() || child_->input_refused()) {
             // it may be on its way out; what it wrote before going may still hold the reply
             bool running = !child_->wait_exit(options_.kill_grace);
             Ended ended = child_->finish(options_.kill_grace);

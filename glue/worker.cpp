@@ -96,6 +96,7 @@ struct Shared {
     std::vector<Done> done;
     bool closing = false;
     int wake_pipe[2] = {-1, -1};
+    bool woken = false; // a byte is in wake_pipe that the main loop has not taken yet
     std::atomic<bool> abort{false};
     WorkerMetrics* metrics = nullptr;
 };
@@ -126,6 +127,10 @@ void report(Shared& shared, const WorkerOptions& options, long long id, Outcome 
                  static_cast<int>(shared.done.size()) + 1 >= options.batch_size ||
                  static_cast<int>(shared.waiting.size()) < claim_ahead(options);
         shared.done.push_back({id, std::move(outcome)});
+        // One wake-up until the main loop takes the outcomes (while it waits for a claim,
+        // every job a slot finishes would otherwise write a byte).
+        needed = needed && !shared.woken;
+        shared.woken = shared.woken || needed;
     }
     if (needed)
         wake(shared);
@@ -136,23 +141,28 @@ Clock::duration timeout_of(double seconds)
     return std::chrono::duration_cast<Clock::duration>(Seconds(seconds));
 }
 
-// The next waiting job when it is for this task (a job to send ahead to its handler).
-std::optional<std::pair<JobInput, double>> take_same_task(Shared& shared, const std::string& task)
+// The next waiting job when its task's handler is this long-lived one (a job to send ahead
+// to the handler's process).
+std::optional<std::pair<JobInput, double>>
+take_same_handler(Shared& shared, const WorkerOptions& options, const HandlerSpec& spec)
 {
     std::lock_guard<std::mutex> lock(shared.mutex);
-    if (shared.waiting.empty() || shared.waiting.front().first.task != task)
+    if (shared.waiting.empty())
+        return std::nullopt;
+    auto handler = options.handlers.find(shared.waiting.front().first.task);
+    if (handler == options.handlers.end() || !handler->second.persistent ||
+        handler->second.argv != spec.argv)
         return std::nullopt;
     auto next = std::move(shared.waiting.front());
     shared.waiting.pop_front();
     return next;
 }
 
-// Runs a job through its long-lived handler, sending the next waiting jobs of the same task
-// ahead (up to options.prefetch in flight) and reporting each as it is answered.
+// Runs a job through its long-lived handler, sending the next waiting jobs for the same
+// handler ahead (up to options.prefetch in flight) and reporting each as it is answered.
 void run_persistent(Shared& shared, const WorkerOptions& options, PersistentHandler& process,
-                    const std::pair<JobInput, double>& first)
+                    const HandlerSpec& spec, const std::pair<JobInput, double>& first)
 {
-    const std::string& task = first.first.task;
     std::deque<long long> in_flight;
     auto send = [&](const std::pair<JobInput, double>& job) {
         auto refused = process.send(job.first, timeout_of(job.second), shared.abort);
@@ -164,7 +174,7 @@ void run_persistent(Shared& shared, const WorkerOptions& options, PersistentHand
     send(first);
     while (!in_flight.empty()) {
         while (static_cast<int>(in_flight.size()) < options.prefetch && process.can_send_ahead()) {
-            auto next = take_same_task(shared, task);
+            auto next = take_same_handler(shared, options, spec);
             if (!next)
                 break;
             send(*next);
@@ -177,10 +187,12 @@ void run_persistent(Shared& shared, const WorkerOptions& options, PersistentHand
     }
 }
 
-// One concurrency slot: runs jobs until the main loop closes.
+// One concurrency slot: runs jobs until the main loop closes. Its long-lived handler processes
+// are one per command line: tasks whose handlers are the same argv share one process, which
+// tells them apart by the "task" of each job line.
 void slot_main(Shared& shared, const WorkerOptions& options, int slot)
 {
-    std::map<std::string, std::unique_ptr<PersistentHandler>> persistent;
+    std::map<std::vector<std::string>, std::unique_ptr<PersistentHandler>> persistent;
     HandlerOptions handler_options;
     handler_options.stderr_line = [slot](std::string_view line) {
         spdlog::warn("slot={} handler stderr: {}", slot, line);
@@ -198,10 +210,10 @@ void slot_main(Shared& shared, const WorkerOptions& options, int slot)
         const JobInput& job = next.first;
         auto handler = options.handlers.find(job.task);
         if (handler != options.handlers.end() && handler->second.persistent) {
-            auto& process = persistent[job.task];
+            auto& process = persistent[handler->second.argv];
             if (!process)
                 process = std::make_unique<PersistentHandler>(handler->second, handler_options);
-            run_persistent(shared, options, *process, next);
+            run_persistent(shared, options, *process, handler->second, next);
             continue;
         }
         Outcome outcome;
@@ -454,6 +466,7 @@ void Worker::record_outcomes()
     {
         std::lock_guard<std::mutex> lock(shared_.mutex);
         done.swap(shared_.done);
+        shared_.woken = false;
     }
     for (Done& item : done) {
         auto job = jobs_.find(item.id);
@@ -760,6 +773,10 @@ void Worker::loop()
                 next_connect_ = Clock::now();
             }
         }
+        // --until-empty: once the jobs are done after a claim that ran dry, the next claim
+        // says whether the queues are empty; it need not wait out the poll delay first.
+        if (options_.until_empty && ran_dry_ && jobs_.empty() && !stopping_)
+            next_claim_ = std::min(next_claim_, Clock::now());
         if (jobs_.empty() && (stopping_ || limit_reached))
             break;
         if (stopping_ && shared_.abort && !db_.connected() && all_finished() &&

@@ -66,7 +66,8 @@ cat >"$work/queue_config.json" <<JSON
             "crash": {"max_retries": 3, "timeout": 2},
             "drain": {"max_retries": 3, "timeout": 60},
             "restart": {"max_retries": 3, "timeout": 60},
-            "many": {"max_retries": 3, "timeout": 60}},
+            "many": {"max_retries": 3, "timeout": 60},
+            "shared": {"max_retries": 0, "timeout": 60}},
  "HANDLERS": {
    "send_email": ["$handlers/record.py"],
    "generate_report": {"argv": ["$handlers/record_persistent.py"], "persistent": true},
@@ -122,6 +123,20 @@ expect "direct: one log line per job" "$(grep -c 'outcome=succeeded' "$work/dire
 expect "direct: long-lived handler reused" \
     "$(sql -c "SELECT count(DISTINCT result ->> 'pid') <= 4 FROM cachequeue.jobs j
         JOIN cachequeue.queues q ON q.id = j.queue_id WHERE q.name = 'report'")" t
+
+# ---- tasks whose long-lived handlers are one command line share its process ----
+# Regression: each task had a process of its own in each slot (a Django application with
+# several tasks loaded Django once per task and slot).
+for task in generate_report export_data; do
+    sql -c "SELECT count(*) FROM cachequeue.job_enqueue_many('shared', '$task',
+        (SELECT array_agg(jsonb_build_object('shared', i)) FROM generate_series(1, 3) i))" \
+        >/dev/null
+done
+CQ_RECORD="$work/shared.record" timeout 60 "$runner" worker shared --concurrency 1 \
+    --batch-size 2 --until-empty >"$work/shared.log" 2>&1 || fail "worker (shared) exited $?"
+expect "shared: one process ran both tasks" \
+    "$(sql -c "SELECT count(*) || ' jobs, ' || count(DISTINCT result ->> 'pid') || ' pid'
+        FROM cachequeue.jobs WHERE payload ? 'shared' AND status = 'succeeded'")" "6 jobs, 1 pid"
 
 # ---- failures: a failing command, no handler, a handler past the queue's timeout ----
 sql >/dev/null <<'SQL'

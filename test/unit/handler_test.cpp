@@ -329,6 +329,28 @@ TEST_CASE("a command may leave a big payload unread and write megabytes",
     CHECK(o.result == json(std::string(5'000'000, 'a')).dump());
 }
 
+TEST_CASE("where SIGPIPE is ignored, as in the worker, writes to a closed stdin are plain",
+          "[handler][command][big]")
+{
+    // ChildProcess then writes without blocking SIGPIPE around each write: the same cases
+    // as above must still end in EPIPE, not in a signal
+    auto old_pipe = signal(SIGPIPE, SIG_IGN);
+    std::string payload = json(std::string(2'000'000, 'p')).dump();
+    Outcome o = run_command(sh("head -c 10 >/dev/null; echo '\"read ten\"'"), job("t", payload),
+                            far(), no_abort);
+    CHECK(o.kind == Kind::succeeded);
+    CHECK(o.result == "\"read ten\"");
+
+    PersistentHandler handler(long_lived());
+    CHECK(handler.run(job("exit_soon"), far(), no_abort).kind == Kind::succeeded);
+    long old_pid = handler.pid();
+    REQUIRE(process_gone(old_pid));
+    Outcome next = handler.run(job("pid"), far(), no_abort);
+    signal(SIGPIPE, old_pipe);
+    CHECK(next.kind == Kind::succeeded);
+    CHECK(next.result != std::to_string(old_pid));
+}
+
 TEST_CASE("stdout beyond the cap fails the job", "[handler][command][big]")
 {
     HandlerOptions options;
