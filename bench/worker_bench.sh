@@ -134,6 +134,7 @@ unset DATABASE_URL USE_SUPABASE CACHEQUEUE_POOLER SUPABASE_DB_HOST SUPABASE_DB_P
 cd "$work"
 # A fifo nobody writes to: `read -t` on it sleeps without starting a process.
 mkfifo "$work/tick.fifo"
+exec {tick_fd}<>"$work/tick.fifo"
 
 # selected NAME: whether BENCH_ONLY lets the run NAME through (optional runs: names it).
 selected() {
@@ -186,8 +187,69 @@ elapsed() {
 }
 
 declare -A rate=() secs=() rss_max=() rss_hwm=() rss_samples=() idle_rss=() cost=()
+declare -A cpu_server=() cpu_client=() cpu_busy=()
 failed=0
 notes=()
+
+# ---- CPU time, from /proc: the server's and the client's, per job ----
+# The server's share is what the postmaster and its children used, those that exited (a
+# backend ends with its connection) included, as the kernel adds a reaped child's time to its
+# parent's. The client's is what this shell's children used: pgbench, or the worker with the
+# handlers it started and reaped.
+
+clk_tck=$(getconf CLK_TCK)
+postmaster_pid=
+# find_postmaster: the server's first line of postmaster.pid, when the server runs on this
+# machine (its /proc entry is ours to read) and we may read its files (a superuser).
+find_postmaster() {
+    local pid
+    pid=$(value "SELECT split_part(pg_read_file('postmaster.pid'), E'\n', 1)" 2>/dev/null) ||
+        return 0
+    [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/stat" ]] && postmaster_pid=$pid
+    return 0
+}
+# server_ticks: the server's CPU time so far, in clock ticks (utime, stime, cutime and cstime
+# of the postmaster and of each child still there).
+server_ticks() {
+    local pid total=0 fields
+    for pid in $postmaster_pid $(pgrep -P "$postmaster_pid"); do
+        read -r -a fields <"/proc/$pid/stat" 2>/dev/null || continue
+        total=$((total + fields[13] + fields[14] + fields[15] + fields[16]))
+    done
+    echo "$total"
+}
+# client_seconds: user + system time of this shell's children so far, as the last `times`
+# written to $work/times.txt (`times` itself must run in this shell, not in a $(...)).
+client_seconds() {
+    awk 'NR == 2 {
+        for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] }
+        printf "%.3f", s }' "$work/times.txt"
+}
+# cpu_mark: remembers the server's and the client's CPU time (call before a measured pass).
+cpu_mark() {
+    [[ -n "$postmaster_pid" ]] || return 0
+    mark_server=$(server_ticks)
+    times >"$work/times.txt"
+    mark_client=$(client_seconds)
+}
+# cpu_since_mark JOBS SECONDS: sets cpu_result to "server client busy" since cpu_mark: µs of
+# server and of client CPU per job, and the CPUs kept busy on average (both, over the elapsed
+# SECONDS); "- - -" when the server is not on this machine. Runs in this shell (not in $(...),
+# whose `times` would be a subshell's). Waits a moment first, for the backends of the pass to
+# exit and be reaped (a backend caught between the two would be counted twice or not).
+cpu_since_mark() {
+    cpu_result="- - -"
+    [[ -n "$postmaster_pid" ]] || return 0
+    read -r -t 0.3 -u "$tick_fd" _ || true
+    local server client
+    server=$(server_ticks)
+    times >"$work/times.txt"
+    client=$(client_seconds)
+    cpu_result=$(awk -v s="$((server - mark_server))" -v hz="$clk_tck" -v c0="$mark_client" \
+        -v c1="$client" -v n="$1" -v t="$2" 'BEGIN {
+            srv = s / hz; cli = c1 - c0
+            printf "%.1f %.1f %.2f", srv * 1e6 / n, cli * 1e6 / n, (srv + cli) / t }')
+}
 
 # ---- the SQL reference: pgbench, as bench/queue_bench.sh runs it ----
 
@@ -226,6 +288,7 @@ sql_run() {
     fi
     have=$(waiting)
     before=$(succeeded)
+    cpu_mark
     if ! pgbench_run "$out" "$name" "$c" "$seconds"; then
         failed=1
         add_note "$name, $c client(s): **the measured pass failed**"
@@ -233,6 +296,9 @@ sql_run() {
         return 0
     fi
     tps=$(tps_of "$out")
+    cpu_since_mark "$(awk -v t="$tps" -v s="$seconds" -v p="$per_tx" \
+        'BEGIN { printf "%d", t * s * p }')" "$seconds"
+    read -r cpu_server[$key] cpu_client[$key] cpu_busy[$key] <<<"$cpu_result"
     after=$(succeeded)
     processed=$(processed_of "$out")
     left=$(waiting)
@@ -286,12 +352,14 @@ log_problems() {
 }
 
 # worker_pass NAME KIND CONCURRENCY BATCH PREFETCH: one timed pass (see worker_run); sets pass_rate
-# (error when it failed), pass_secs and pass_rss ("largest-VmRSS VmHWM samples").
+# (error when it failed), pass_secs, pass_rss ("largest-VmRSS VmHWM samples") and pass_cpu
+# (see cpu_since_mark).
 worker_pass() {
     local name=$1 kind=$2 c=$3 b=$4 p=$5 log="$work/$1.log" t0 t1 rc=0 sampler words ok total
     local problems
     reset_table "noop_$kind" "$jobs_n"
     pass_rate=error
+    cpu_mark
     t0=$EPOCHREALTIME
     "$runner" worker bench --until-empty --concurrency "$c" --batch-size "$b" \
         --prefetch "$p" >"$log" 2>&1 &
@@ -305,6 +373,8 @@ worker_pass() {
     read -r -a words <"$work/$name.rss"
     pass_rss="${words[0]} ${words[1]} ${words[2]}"
     pass_secs=$(elapsed "$t0" "$t1")
+    cpu_since_mark "$jobs_n" "$pass_secs"
+    pass_cpu=$cpu_result
     read -r ok total < <(value "SELECT count(*) FILTER (WHERE status = 'succeeded'
         AND attempts = 1), count(*) FROM cachequeue.jobs" | tr '|' ' ')
     problems=$(log_problems "$log")
@@ -338,7 +408,7 @@ worker_pass() {
 # and the median pass is kept; the memory figures are the largest of the passes.
 worker_run() {
     local name=$1 kind=$2 c=$3 b=$4 p=$5 passes=1 i list=() words pass_rate pass_secs pass_rss
-    local max=0 hwm=0 samples=0
+    local pass_cpu max=0 hwm=0 samples=0
     selected "$name" || return 0
     ((b >= 100)) && passes=3
     note "$name: $(count_text "$jobs_n") jobs, $kind handler, concurrency $c, batch $b," \
@@ -347,7 +417,7 @@ worker_run() {
     for ((i = 0; i < passes; i++)); do
         worker_pass "$name" "$kind" "$c" "$b" "$p"
         [[ "$pass_rate" != error ]] || return 0
-        list+=("$pass_rate $pass_secs")
+        list+=("$pass_rate $pass_secs $pass_cpu")
         read -r -a words <<<"$pass_rss"
         ((words[0] > max)) && max=${words[0]}
         ((words[1] > hwm)) && hwm=${words[1]}
@@ -356,7 +426,8 @@ worker_run() {
     rss_max[$name]=$max
     rss_hwm[$name]=$hwm
     rss_samples[$name]=$samples
-    read -r rate["$name"] secs["$name"] < <(printf '%s\n' "${list[@]}" | sort -n |
+    read -r rate["$name"] secs["$name"] cpu_server["$name"] cpu_client["$name"] \
+        cpu_busy["$name"] < <(printf '%s\n' "${list[@]}" | sort -n |
         sed -n "$(((passes + 1) / 2))p")
     if ((passes > 1)); then
         add_note "$name: jobs/s of the $passes passes:" \
@@ -453,6 +524,7 @@ runner_md5=$(short_md5 "$runner")
 load_before=$(cut -d ' ' -f 1-3 /proc/loadavg)
 note "setup of database $db"
 setup
+find_postmaster
 others_before=$(other_servers)
 pg_version=$(value "SHOW server_version")
 ext_version=$(value "SELECT extversion FROM pg_extension WHERE extname = 'cachequeue'")
@@ -508,6 +580,18 @@ under20() {
         ((k < 20480)) || { echo no; return; }
     done
     echo yes
+}
+
+# ceiling RUN REF: the most RUN's jobs/s could be of REF's on these CPUs when REF keeps them
+# all busy: the ratio of their total CPU per job; n/a when a figure is missing.
+ceiling() {
+    local s1=${cpu_server[$1]:-} c1=${cpu_client[$1]:-} s2=${cpu_server[$2]:-}
+    local c2=${cpu_client[$2]:-}
+    if [[ -z "$s1" || -z "$s2" || "$s1" == - || "$s2" == - ]]; then
+        echo n/a
+        return
+    fi
+    awk -v a="$s1" -v b="$c1" -v c="$s2" -v d="$c2" 'BEGIN { printf "%.2f", (c + d) / (a + b) }'
 }
 
 report() {
@@ -587,6 +671,30 @@ report() {
     for name in c1_b1 c4_b100; do
         [[ -n "${idle_rss[$name]:-}" ]] && idles+=("${idle_rss[$name]}")
     done
+    if [[ -n "$postmaster_pid" ]]; then
+        echo
+        echo "CPU time per job (from /proc: the server is the postmaster and all its processes;"
+        echo "the client is pgbench, or the worker with its handler processes), and how many of"
+        echo "the $(nproc) CPUs the two kept busy on average:"
+        echo
+        echo "| run | server µs/job | client µs/job | total µs/job | CPUs busy |"
+        echo "|---|---:|---:|---:|---:|"
+        for name in cycle_batch,1 cycle_batch,4 long_c1_b100 long_c1_b100_p25 long_c4_b100 \
+            long_c4_b100_p25; do
+            [[ -n "${cpu_server[$name]:-}" && "${cpu_server[$name]}" != - ]] || continue
+            echo "| ${name/,/ at } | ${cpu_server[$name]} | ${cpu_client[$name]} |" \
+                "$(awk -v a="${cpu_server[$name]}" -v b="${cpu_client[$name]}" \
+                    'BEGIN { printf "%.1f", a + b }') | ${cpu_busy[$name]} |"
+        done
+        a=$(ceiling long_c4_b100_p25 cycle_batch,4)
+        if [[ "$a" != n/a ]]; then
+            echo
+            echo "A reference that keeps every CPU busy cannot be matched by a run that needs more"
+            echo "CPU per job: with the same CPUs, its jobs/s can at most be the reference's times"
+            echo "(reference total µs/job) / (run total µs/job). For long_c4_b100_p25 against"
+            echo "cycle_batch at 4 clients that ceiling is **$a** here."
+        fi
+    fi
     echo
     echo "| target | figure | target | met |"
     echo "|---|---:|---:|---|"
@@ -595,8 +703,14 @@ report() {
     [[ "$a" == n/a ]] ||
         met=$(awk -v r="$a" 'BEGIN { print (r >= 0.8 ? "yes" : "no") }')
     echo "| long_c4_b100 / cycle_batch at 4 clients | $a | >= 0.8 | $met |"
-    echo "| long_c1_b100 / cycle_batch at 1 client | $(ratio long_c1_b100 cycle_batch,1) |" \
-        "- | - |"
+    echo "| long_c4_b100_p25 / cycle_batch at 4 clients | $(ratio long_c4_b100_p25 \
+        cycle_batch,4) | - | - |"
+    echo "| the most long_c4_b100_p25 / cycle_batch at 4 clients can be on these CPUs (the" \
+        "ceiling above) | $(ceiling long_c4_b100_p25 cycle_batch,4) | - | - |"
+    echo "| long_c1_b100 / cycle_batch at 1 client (one connection each) |" \
+        "$(ratio long_c1_b100 cycle_batch,1) | - | - |"
+    echo "| long_c1_b100_p25 / cycle_batch at 1 client (one connection each) |" \
+        "$(ratio long_c1_b100_p25 cycle_batch,1) | - | - |"
     if ((${#loads[@]} > 0)); then
         a=$(printf '%s\n' "${loads[@]}" | sort -n | tail -n 1)
         echo "| worker RSS under load, largest of all runs (MiB) | $(mib "$a") | < 20 |" \

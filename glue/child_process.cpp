@@ -310,12 +310,9 @@ void ChildProcess::close_fd(int& fd)
     }
 }
 
-void ChildProcess::send(std::string_view data)
+void ChildProcess::write_now()
 {
-    bool idle = input_sent();
-    input_.append(data);
-    // Most pipes have room: written now, the bytes need no poll() for POLLOUT first.
-    if (idle && input_fd_ >= 0) {
+    if (input_fd_ >= 0 && !input_sent()) {
         write_input();
     }
 }

@@ -62,9 +62,12 @@ public:
 
     pid_t pid() const { return pid_; }
 
-    // Queues bytes for the child's stdin and writes what the pipe takes at once; pump()
-    // writes the rest.
-    void send(std::string_view data);
+    // Queues bytes for the child's stdin; pump() or write_now() writes them.
+    void send(std::string_view data) { input_.append(data); }
+    // Writes what the pipe takes of the bytes queued, now: most pipes have room, and bytes
+    // written so need no poll() for POLLOUT first. Several sends, then one write_now(), make
+    // one write.
+    void write_now();
     // Closes stdin once everything queued has been written.
     void close_input_when_sent();
     bool input_sent() const { return input_fd_ < 0 || input_.size() == input_sent_; }

@@ -322,6 +322,9 @@ Outcome PersistentHandler::receive(const std::atomic<bool>& abort)
     }
     auto deadline = started + job.timeout;
 
+    // the jobs sent since the last receive() go out in one write
+    child_->write_now();
+
     // wait for one line on stdout
     std::string reply;
     std::size_t scanned = 0;
