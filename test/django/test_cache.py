@@ -8,7 +8,8 @@ import warnings
 
 from asgiref.sync import async_to_sync
 from django.core.cache import CacheKeyWarning, InvalidCacheKey, cache, caches
-from django.db import ProgrammingError, connection, connections, transaction
+from django.db import DataError, ProgrammingError, connection, connections, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from cachequeue_django.cache import CacheQueueCache
@@ -410,6 +411,52 @@ class TransactionTests(CacheTestCase):
         thread.start()
         thread.join()
         self.assertEqual(seen, [None, "yes"])
+
+
+class ConnectionTests(CacheTestCase):
+    """The backend skips Django's cursor wrapper when nothing watches the queries; whatever
+    watches them sees every call, and the wrapper's checks and errors stay as Django makes
+    them."""
+
+    def test_query_log_and_execute_wrappers_see_the_calls(self) -> None:
+        with CaptureQueriesContext(connection) as queries:
+            cache.set("a", 1)
+            cache.get("a")
+        self.assertEqual(len(queries), 2)
+        self.assertIn("cache_set", queries[0]["sql"])
+        self.assertIn("cache_get", queries[1]["sql"])
+        seen = []
+
+        def wrapper(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+            seen.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(wrapper):
+            self.assertEqual(cache.get("a"), 1)
+        self.assertEqual(len(seen), 1)
+        self.assertIn("cache_get", seen[0])
+
+    def test_a_new_connection_gets_a_new_cursor(self) -> None:
+        cache.set("a", "kept")
+        connection.close()
+        self.assertEqual(cache.get("a"), "kept")
+        connection.close()
+        cache.set("b", "also")
+        self.assertEqual(cache.get_many(["a", "b"]), {"a": "kept", "b": "also"})
+
+    def test_errors_and_broken_transactions_as_django_reports_them(self) -> None:
+        with self.assertRaises(DataError):  # Django's class, not psycopg2's
+            cache._run("SELECT 1 / 0", [], False)
+        cache.set("a", 1)
+        with transaction.atomic():
+            with self.assertRaises(DataError):
+                # without a savepoint, the error marks the whole transaction for rollback
+                with transaction.atomic(savepoint=False):
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT 1 / 0")
+            with self.assertRaises(TransactionManagementError):
+                cache.get("a")
+        self.assertEqual(cache.get("a"), 1)
 
 
 class CreationTests(unittest.TestCase):

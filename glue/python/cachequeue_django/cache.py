@@ -71,6 +71,9 @@ class CacheQueueCache(BaseCache):
 
         self.cache_model_class = CacheEntry
         self._known = False  # whether this process has seen the cache exist
+        # The DB-API cursor _fetch reuses: the backend object is per thread, as Django's
+        # connections are, and the cursor is dropped when its connection is replaced.
+        self._cursor: Any = None
 
     # ---- keys, timeouts, connections ----
 
@@ -129,9 +132,23 @@ class CacheQueueCache(BaseCache):
                 self._create_missing(alias)
         raise AssertionError("unreachable")
 
-    @staticmethod
-    def _fetch(connection: Any, sql: str, params: List[Any]) -> List[tuple]:
-        with connection.cursor() as cursor:
+    def _fetch(self, connection: Any, sql: str, params: List[Any]) -> List[tuple]:
+        """Runs sql on the connection. When nothing watches its queries (DEBUG's query log,
+        execute wrappers such as a debug toolbar's), it skips Django's cursor wrapper, which
+        costs about a fifth of a cache call, and runs on a DB-API cursor kept for the
+        connection, with the same checks and error translation Django's wrapper makes."""
+        raw = connection.connection
+        if raw is None or connection.queries_logged or connection.execute_wrappers:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall() if cursor.description else []
+        cursor = self._cursor
+        if cursor is None or cursor.connection is not raw or cursor.closed:
+            connection.validate_thread_sharing()
+            with connection.wrap_database_errors:
+                cursor = self._cursor = raw.cursor()
+        connection.validate_no_broken_transaction()
+        with connection.wrap_database_errors:
             cursor.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
 
