@@ -200,19 +200,22 @@ notes=()
 clk_tck=$(getconf CLK_TCK)
 postmaster_pid=
 # find_postmaster: the server's first line of postmaster.pid, when the server runs on this
-# machine (its /proc entry is ours to read) and we may read its files (a superuser).
+# machine (its /proc entries, the list of its children included, are ours to read) and we may
+# read its files (a superuser).
 find_postmaster() {
     local pid
     pid=$(value "SELECT split_part(pg_read_file('postmaster.pid'), E'\n', 1)" 2>/dev/null) ||
         return 0
-    [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/stat" ]] && postmaster_pid=$pid
+    [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/stat" && -r "/proc/$pid/task/$pid/children" ]] &&
+        postmaster_pid=$pid
     return 0
 }
 # server_ticks: the server's CPU time so far, in clock ticks (utime, stime, cutime and cstime
 # of the postmaster and of each child still there).
 server_ticks() {
-    local pid total=0 fields
-    for pid in $postmaster_pid $(pgrep -P "$postmaster_pid"); do
+    local pid total=0 fields children
+    read -r -a children <"/proc/$postmaster_pid/task/$postmaster_pid/children" || true
+    for pid in "$postmaster_pid" "${children[@]}"; do
         read -r -a fields <"/proc/$pid/stat" 2>/dev/null || continue
         total=$((total + fields[13] + fields[14] + fields[15] + fields[16]))
     done
