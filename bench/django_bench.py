@@ -72,6 +72,21 @@ def worker(backend: str, op: str, keys: int, seconds: float, warmup: float,
     counts.put(run(time.monotonic() + seconds))
 
 
+def wal_syncs() -> Tuple[int, float]:
+    """The server's WAL flushes so far and the milliseconds they took (pg_stat_wal; the time
+    needs track_wal_io_timing, which django_bench.sh turns on)."""
+    import psycopg2
+
+    db = psycopg2.connect(dbname=os.environ["PGDATABASE"])
+    try:
+        with db.cursor() as cursor:
+            cursor.execute("SELECT wal_sync, wal_sync_time FROM pg_stat_wal")
+            syncs, ms = cursor.fetchone()
+        return int(syncs), float(ms)
+    finally:
+        db.close()
+
+
 def measure(backend: str, op: str, procs: int, args: argparse.Namespace) -> float:
     from django.db import connections
 
@@ -119,10 +134,15 @@ def main() -> None:
         caches[backend].clear()
         caches[backend].set_many({"bench:k%d" % i: "v" * 100 for i in range(args.keys)})
     rates: Dict[Tuple[str, str, int], float] = {}
+    flushes: Dict[int, Tuple[int, float]] = {}  # DatabaseCache's sets: WAL flushes, ms
     for op in ("get", "set"):
         for procs in (1, 4):
             for backend in BACKENDS:
+                before = wal_syncs()
                 rates[backend, op, procs] = measure(backend, op, procs, args)
+                if backend == "DatabaseCache" and op == "set":
+                    after = wal_syncs()
+                    flushes[procs] = (after[0] - before[0], after[1] - before[1])
                 print("django_bench: %s %s %d: %.0f/s" % (backend, op, procs,
                                                           rates[backend, op, procs]),
                       file=sys.stderr, flush=True)
@@ -147,6 +167,16 @@ def main() -> None:
         ratios = ["%.2f" % (rates[ours, op, n] / rates[reference, op, n]) for n in (1, 4)]
         print("| %s: %s / %s | %s | %s | %s |" % (op, ours, reference, ratios[0], ratios[1],
                                                   target))
+    print()
+    print("DatabaseCache's set commits wait for the WAL to reach the disk, and its pace follows")
+    print("how long that takes (pg_stat_wal over its set runs, warm-up included):")
+    print()
+    print("| DatabaseCache sets | WAL flushes | average flush | sets/s |")
+    print("|---|---:|---:|---:|")
+    for procs, (count, ms) in sorted(flushes.items()):
+        average = "%.0f µs" % (ms * 1000 / count) if count else "n/a"
+        print("| %d process%s | %d | %s | %.0f |" % (procs, "" if procs == 1 else "es", count,
+                                                    average, rates["DatabaseCache", "set", procs]))
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ bench_connect
 sql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" \
     -c "CREATE DATABASE $db"
 sql -c "CREATE EXTENSION cachequeue"
+# The time of each WAL flush, for the report (pg_stat_wal.wal_sync_time).
+sql -c "ALTER SYSTEM SET track_wal_io_timing = on" -c "SELECT pg_reload_conf()" >/dev/null
 sql -c "SELECT cachequeue.cache_create('bench_unlogged', 300, 10000, 4, true)" \
     -c "SELECT cachequeue.cache_create('bench_logged', 300, 10000, 4, false)" >/dev/null
 # Django's own table, as `manage.py createcachetable` makes it.
