@@ -99,6 +99,10 @@ int main(int argc, char** argv)
     worker_cmd->add_option("--concurrency", worker.concurrency, "Jobs run at once")
         ->check(CLI::Range(1, 256));
     worker_cmd
+        ->add_option("--connections", worker.connections,
+                     "Database connections, each claiming for its share of the slots")
+        ->check(CLI::Range(1, 64));
+    worker_cmd
         ->add_option("--prefetch", worker.prefetch,
                      "Claimed jobs a long-lived handler may be sent before it answers the first")
         ->check(CLI::Range(1, 1000));
@@ -178,6 +182,17 @@ int main(int argc, char** argv)
         if (sync_cmd->parsed())
             return sync_queues(settings);
         if (worker_cmd->parsed()) {
+            if (worker.connections > worker.concurrency) {
+                std::cerr << "cachequeue: error: --connections " << worker.connections
+                          << " needs --concurrency " << worker.connections
+                          << " or more (each connection claims for at least one slot)\n";
+                return exit_usage;
+            }
+            if (worker.connections > 1 && worker.max_jobs > 0) {
+                std::cerr << "cachequeue: error: --max-jobs works with one connection only"
+                             " (drop --connections)\n";
+                return exit_usage;
+            }
             worker.conninfo = cq::runner::conninfo_string(settings);
             worker.handlers = settings.queue_config.handlers;
             if (wake == "auto")

@@ -8,12 +8,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <fcntl.h>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -265,9 +268,28 @@ public:
           name_(options.worker_name.empty() ? default_worker_name() : options.worker_name)
     {
         shared_.metrics = &metrics;
+        if (pipe2(shared_.wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+            throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
     }
+    ~Worker()
+    {
+        close(shared_.wake_pipe[0]);
+        close(shared_.wake_pipe[1]);
+    }
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
 
     int run();
+    // From another thread: wakes the loop (to see a signal another loop took off the pipe).
+    void nudge() { wake(shared_); }
+    // From another thread: drain and stop, as on SIGTERM (another loop failed).
+    void request_stop()
+    {
+        stop_requested_ = true;
+        nudge();
+    }
+    // Called when this loop takes a signal off the pipe, to nudge the other loops.
+    std::function<void()> on_signal;
 
 private:
     bool ensure_connected();
@@ -323,6 +345,7 @@ private:
     long long finished_jobs_ = 0;
     bool ran_dry_ = false;
     Clock::time_point next_flush_ = Clock::time_point::max();
+    std::atomic<bool> stop_requested_{false};
 };
 
 // How long a success may wait to be recorded with others.
@@ -679,8 +702,6 @@ void Worker::wait(double seconds)
 int Worker::run()
 {
     install_signal_handlers();
-    if (pipe2(shared_.wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-        throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
     spdlog::info("worker {} starting: queues={} concurrency={} batch_size={} prefetch={} wake={}",
                  name_, array_literal(options_.queues), options_.concurrency, options_.batch_size,
                  options_.prefetch, options_.listen ? "listen" : "poll");
@@ -715,8 +736,6 @@ void Worker::stop_slots(std::vector<std::thread>& slots)
     for (std::thread& slot : slots)
         slot.join();
     slots.clear();
-    close(shared_.wake_pipe[0]);
-    close(shared_.wake_pipe[1]);
 }
 
 void Worker::loop()
@@ -724,9 +743,13 @@ void Worker::loop()
     int seen = 0;
     for (;;) {
         auto now = Clock::now();
+        if (stop_requested_ && !stopping_)
+            begin_stop("another connection's loop failed");
         if (signals_seen != seen) {
             drain_fd(signal_pipe[0]);
             seen = signals_seen;
+            if (on_signal)
+                on_signal();
             if (!stopping_)
                 begin_stop("signal");
             else if (!shared_.abort) {
@@ -799,8 +822,50 @@ void Worker::loop()
 
 int run_worker(const WorkerOptions& options, WorkerMetrics& metrics)
 {
-    Worker worker(options, metrics);
-    return worker.run();
+    install_signal_handlers();
+    if (options.connections <= 1) {
+        Worker worker(options, metrics);
+        return worker.run();
+    }
+    // One loop per connection, each with its share of the slots and a name of its own (the
+    // name fences a completion retried after a lost connection).
+    int loops = options.connections;
+    std::string base = options.worker_name.empty() ? default_worker_name() : options.worker_name;
+    std::vector<WorkerOptions> parts(static_cast<size_t>(loops), options);
+    std::vector<std::unique_ptr<Worker>> workers;
+    for (int i = 0; i < loops; i++) {
+        WorkerOptions& part = parts[static_cast<size_t>(i)];
+        part.connections = 1;
+        part.concurrency = options.concurrency / loops + (i < options.concurrency % loops);
+        part.worker_name = base + "/" + std::to_string(i + 1);
+        workers.push_back(std::make_unique<Worker>(part, metrics));
+    }
+    for (auto& worker : workers)
+        worker->on_signal = [&workers] {
+            for (auto& other : workers)
+                other->nudge();
+        };
+    std::mutex mutex;
+    std::exception_ptr failure;
+    std::vector<std::thread> threads;
+    for (auto& worker : workers) {
+        threads.emplace_back([&, loop = worker.get()] {
+            try {
+                loop->run();
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(mutex);
+                if (!failure)
+                    failure = std::current_exception();
+                for (auto& other : workers)
+                    other->request_stop();
+            }
+        });
+    }
+    for (std::thread& thread : threads)
+        thread.join();
+    if (failure)
+        std::rethrow_exception(failure);
+    return 0;
 }
 
 } // namespace cq::runner

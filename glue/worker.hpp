@@ -1,7 +1,8 @@
 // `cachequeue worker`: claims jobs from the extension's queues and runs their handlers.
 //
-// One thread talks to the database (claims, heartbeats, completions, releases); each
-// concurrency slot is a thread that runs one job at a time through handler.hpp. Jobs claimed
+// One thread per connection (--connections, one by default) talks to the database (claims,
+// heartbeats, completions, releases) for its share of the slots; each concurrency slot is a
+// thread that runs one job at a time through handler.hpp. Jobs claimed
 // in a batch wait in a local queue for a free slot, their leases kept by heartbeats.
 #pragma once
 
@@ -19,6 +20,9 @@ struct WorkerOptions {
     std::vector<std::string> queues;
     int batch_size = 1;
     int concurrency = 1;
+    // Database connections, each with a loop of its own that claims for its share of the
+    // slots (at most concurrency). With more than one, the worker name gets "/1", "/2"...
+    int connections = 1;
     // Jobs a slot may send its long-lived handler before the first is answered (1: one at a
     // time); only jobs already claimed, of the same task, are sent ahead.
     int prefetch = 1;

@@ -67,7 +67,9 @@ cat >"$work/queue_config.json" <<JSON
             "drain": {"max_retries": 3, "timeout": 60},
             "restart": {"max_retries": 3, "timeout": 60},
             "many": {"max_retries": 3, "timeout": 60},
-            "shared": {"max_retries": 0, "timeout": 60}},
+            "shared": {"max_retries": 0, "timeout": 60},
+            "conn": {"max_retries": 3, "timeout": 60},
+            "conn_drain": {"max_retries": 3, "timeout": 60}},
  "HANDLERS": {
    "send_email": ["$handlers/record.py"],
    "generate_report": {"argv": ["$handlers/record_persistent.py"], "persistent": true},
@@ -301,6 +303,73 @@ expect "4 workers: each job ran exactly once" \
 expect "4 workers: all four took part" \
     "$(sql -c "SELECT count(DISTINCT worker) FROM cachequeue.jobs j JOIN cachequeue.queues q
         ON q.id = j.queue_id WHERE q.name = 'many'")" 4
+# ---- --connections 2: two claim loops in one worker, each job completed exactly once ----
+export CQ_RECORD="$work/record_conn"
+sql -c "SELECT count(*) FROM cachequeue.job_enqueue_many('conn', 'record_persistent',
+    array_fill('{}'::jsonb, ARRAY[1000]))" >/dev/null
+timeout 120 "$runner" worker conn --concurrency 4 --connections 2 --batch-size 20 \
+    --prefetch 4 --name conn-worker --until-empty >"$work/conn.log" 2>&1 ||
+    fail "worker (--connections 2) exited $?"
+expect "connections: every job succeeded on its first attempt" \
+    "$(sql -c "SELECT count(*) FILTER (WHERE status = 'succeeded' AND attempts = 1)
+        FROM cachequeue.jobs j JOIN cachequeue.queues q ON q.id = j.queue_id
+        WHERE q.name = 'conn'")" 1000
+expect "connections: each job ran exactly once" \
+    "$(grep -c '^done ' "$CQ_RECORD")/$(grep '^done ' "$CQ_RECORD" | sort -u | wc -l)" \
+    "1000/1000"
+expect "connections: both loops claimed, each under its own name" \
+    "$(sql -c "SELECT string_agg(DISTINCT worker, ' ' ORDER BY worker) FROM cachequeue.jobs j
+        JOIN cachequeue.queues q ON q.id = j.queue_id WHERE q.name = 'conn'")" \
+    "conn-worker/1 conn-worker/2"
+expect "connections: two database sessions" \
+    "$(grep -c 'worker conn-worker/[12] starting: .* concurrency=2 ' "$work/conn.log")" 2
+
+# SIGTERM reaches both loops, though only one takes it off the signal pipe: neither claims
+# again, running jobs finish, the rest go back.
+export CQ_RECORD="$work/record_conn_drain"
+sql -c "SELECT count(*) FROM cachequeue.job_enqueue_many('conn_drain', 'record',
+    array_fill('{\"sleep\": 1.5}'::jsonb, ARRAY[8]))" >/dev/null
+"$runner" worker conn_drain --concurrency 2 --connections 2 --batch-size 2 --grace 20 \
+    >"$work/conn_drain.log" 2>&1 &
+pids+=($!)
+conn_drainer=$!
+conn_started() {
+    local n
+    n=$(grep -c '^start ' "$CQ_RECORD" 2>/dev/null) || true
+    ((${n:-0} >= 2))
+}
+wait_for "two jobs of the two loops to start" 20 conn_started
+started_before=$(grep -c '^start ' "$CQ_RECORD")
+kill -TERM "$conn_drainer"
+rc=0
+wait "$conn_drainer" || rc=$?
+expect "connections, SIGTERM: exit status" "$rc" 0
+expect "connections, SIGTERM: no job started after the signal" \
+    "$(grep -c '^start ' "$CQ_RECORD")" "$started_before"
+expect "connections, SIGTERM: nothing left running or lost" \
+    "$(sql -c "SELECT count(*) FILTER (WHERE status = 'succeeded') + count(*) FILTER (WHERE
+        status = 'queued') FROM cachequeue.jobs j JOIN cachequeue.queues q
+        ON q.id = j.queue_id WHERE q.name = 'conn_drain'")" 8
+expect "connections, SIGTERM: both loops stopped" \
+    "$(grep -c 'stopping (signal)' "$work/conn_drain.log")" 2
+
+# A loop that fails stops the worker with its error (here both claim an unknown queue).
+rc=0
+timeout 30 "$runner" worker no_such_queue --concurrency 2 --connections 2 \
+    >"$work/conn_fail.log" 2>&1 || rc=$?
+expect "connections: an unknown queue stops the worker" "$rc" 1
+grep -q 'no_such_queue' "$work/conn_fail.log" || fail "connections: the error is not reported"
+# Usage errors: more connections than slots, or --max-jobs with several connections.
+rc=0
+"$runner" worker conn --concurrency 2 --connections 3 >"$work/conn_usage.log" 2>&1 || rc=$?
+expect "connections: more connections than slots is a usage error" "$rc" 2
+grep -q -- '--connections 3 needs --concurrency 3' "$work/conn_usage.log" ||
+    fail "connections: the usage error does not say what is wrong"
+rc=0
+"$runner" worker conn --concurrency 2 --connections 2 --max-jobs 5 >"$work/conn_usage.log" \
+    2>&1 || rc=$?
+expect "connections: --max-jobs with two connections is a usage error" "$rc" 2
+
 # ---- results in a batch: NULL, JSON null, characters to escape; jobs sent ahead ----
 export CQ_RECORD="$work/record_results"
 sql -c "SELECT cachequeue.queue_create('results')" >/dev/null
