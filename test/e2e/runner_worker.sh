@@ -98,6 +98,31 @@ expect "queue sync created the queues" \
 done_count() {
     grep -c "^done $1\$" "$CQ_RECORD" 2>/dev/null || true
 }
+# expect_each_once LABEL QUEUE N: the N jobs of QUEUE all succeeded on their first attempt,
+# and the handler (recording in $CQ_RECORD) finished each exactly once.
+expect_each_once() {
+    expect "$1: every job succeeded on its first attempt" \
+        "$(sql -c "SELECT count(*) FILTER (WHERE status = 'succeeded' AND attempts = 1)
+            FROM cachequeue.jobs j JOIN cachequeue.queues q ON q.id = j.queue_id
+            WHERE q.name = '$2'")" "$3"
+    expect "$1: each job ran exactly once" \
+        "$(grep -c '^done ' "$CQ_RECORD")/$(grep '^done ' "$CQ_RECORD" | sort -u | wc -l)" \
+        "$3/$3"
+}
+# starts: how many job runs the handler has begun (in $CQ_RECORD), 0 before the first.
+starts() {
+    local n
+    n=$(grep -c '^start ' "$CQ_RECORD" 2>/dev/null) || true
+    echo "${n:-0}"
+}
+# term_and_wait PID: SIGTERM to a worker, then its exit; sets started_before (the runs begun
+# before the signal) and term_rc (the worker's exit status).
+term_and_wait() {
+    started_before=$(starts)
+    kill -TERM "$1"
+    term_rc=0
+    wait "$1" || term_rc=$?
+}
 # statuses QUEUE: "status:count ..." of the queue's jobs.
 statuses() {
     sql -c "SELECT string_agg(status || ':' || n, ' ' ORDER BY status) FROM (
@@ -232,22 +257,18 @@ drainer=$!
 drain_started() {
     [[ $(sql -c "SELECT count(*) FROM cachequeue.jobs j JOIN cachequeue.queues q
         ON q.id = j.queue_id WHERE q.name = 'drain' AND j.status = 'running'") == 6 ]] &&
-        (($(grep -c '^start ' "$CQ_RECORD" 2>/dev/null || true) >= 2))
+        (($(starts) >= 2))
 }
 wait_for "two drain jobs to start" 20 drain_started
-started_before=$(grep -c '^start ' "$CQ_RECORD")
-kill -TERM "$drainer"
-rc=0
-wait "$drainer" || rc=$?
-expect "SIGTERM: exit status" "$rc" 0
+term_and_wait "$drainer"
+expect "SIGTERM: exit status" "$term_rc" 0
 expect "SIGTERM: running jobs finished, the others given back" "$(statuses drain)" \
     "queued:4 succeeded:2"
 expect "SIGTERM: given-back jobs have no attempt counted" \
     "$(sql -c "SELECT string_agg(DISTINCT attempts::text, ',') FROM cachequeue.jobs j
         JOIN cachequeue.queues q ON q.id = j.queue_id WHERE q.name = 'drain'
         AND j.status = 'queued'")" 0
-expect "SIGTERM: no job started after the signal" "$(grep -c '^start ' "$CQ_RECORD")" \
-    "$started_before"
+expect "SIGTERM: no job started after the signal" "$(starts)" "$started_before"
 
 # ---- a restarted PostgreSQL: the worker reconnects and no job is lost or done twice ----
 export CQ_RECORD="$work/record_restart"
@@ -293,13 +314,7 @@ done
 for pid in "${many_pids[@]}"; do
     wait "$pid" || fail "a worker of the 4 exited $?"
 done
-expect "4 workers: every job succeeded on its first attempt" \
-    "$(sql -c "SELECT count(*) FILTER (WHERE status = 'succeeded' AND attempts = 1)
-        FROM cachequeue.jobs j JOIN cachequeue.queues q ON q.id = j.queue_id
-        WHERE q.name = 'many'")" 2000
-expect "4 workers: each job ran exactly once" \
-    "$(grep -c '^done ' "$CQ_RECORD")/$(grep '^done ' "$CQ_RECORD" | sort -u | wc -l)" \
-    "2000/2000"
+expect_each_once "4 workers" many 2000
 expect "4 workers: all four took part" \
     "$(sql -c "SELECT count(DISTINCT worker) FROM cachequeue.jobs j JOIN cachequeue.queues q
         ON q.id = j.queue_id WHERE q.name = 'many'")" 4
@@ -310,13 +325,7 @@ sql -c "SELECT count(*) FROM cachequeue.job_enqueue_many('conn', 'record_persist
 timeout 120 "$runner" worker conn --concurrency 4 --connections 2 --batch-size 20 \
     --prefetch 4 --name conn-worker --until-empty >"$work/conn.log" 2>&1 ||
     fail "worker (--connections 2) exited $?"
-expect "connections: every job succeeded on its first attempt" \
-    "$(sql -c "SELECT count(*) FILTER (WHERE status = 'succeeded' AND attempts = 1)
-        FROM cachequeue.jobs j JOIN cachequeue.queues q ON q.id = j.queue_id
-        WHERE q.name = 'conn'")" 1000
-expect "connections: each job ran exactly once" \
-    "$(grep -c '^done ' "$CQ_RECORD")/$(grep '^done ' "$CQ_RECORD" | sort -u | wc -l)" \
-    "1000/1000"
+expect_each_once connections conn 1000
 expect "connections: both loops claimed, each under its own name" \
     "$(sql -c "SELECT string_agg(DISTINCT worker, ' ' ORDER BY worker) FROM cachequeue.jobs j
         JOIN cachequeue.queues q ON q.id = j.queue_id WHERE q.name = 'conn'")" \
@@ -334,18 +343,12 @@ sql -c "SELECT count(*) FROM cachequeue.job_enqueue_many('conn_drain', 'record',
 pids+=($!)
 conn_drainer=$!
 conn_started() {
-    local n
-    n=$(grep -c '^start ' "$CQ_RECORD" 2>/dev/null) || true
-    ((${n:-0} >= 2))
+    (($(starts) >= 2))
 }
 wait_for "two jobs of the two loops to start" 20 conn_started
-started_before=$(grep -c '^start ' "$CQ_RECORD")
-kill -TERM "$conn_drainer"
-rc=0
-wait "$conn_drainer" || rc=$?
-expect "connections, SIGTERM: exit status" "$rc" 0
-expect "connections, SIGTERM: no job started after the signal" \
-    "$(grep -c '^start ' "$CQ_RECORD")" "$started_before"
+term_and_wait "$conn_drainer"
+expect "connections, SIGTERM: exit status" "$term_rc" 0
+expect "connections, SIGTERM: no job started after the signal" "$(starts)" "$started_before"
 expect "connections, SIGTERM: nothing left running or lost" \
     "$(sql -c "SELECT count(*) FILTER (WHERE status = 'succeeded') + count(*) FILTER (WHERE
         status = 'queued') FROM cachequeue.jobs j JOIN cachequeue.queues q
