@@ -96,6 +96,8 @@ public:
     bool can_send_ahead() const;
     // How many jobs were sent and not yet answered.
     std::size_t in_flight() const { return sent_.size(); }
+    // The id of the job the next receive() answers; in_flight() must not be 0.
+    long long oldest_in_flight() const { return sent_.front().id; }
     // Waits for the answer to the oldest job sent; in_flight() must not be 0.
     Outcome receive(const std::atomic<bool>& abort);
 

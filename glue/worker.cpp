@@ -166,27 +166,24 @@ take_same_handler(Shared& shared, const WorkerOptions& options, const HandlerSpe
 void run_persistent(Shared& shared, const WorkerOptions& options, PersistentHandler& process,
                     const HandlerSpec& spec, const std::pair<JobInput, double>& first)
 {
-    std::deque<long long> in_flight;
     auto send = [&](const std::pair<JobInput, double>& job) {
-        auto refused = process.send(job.first, timeout_of(job.second), shared.abort);
-        if (refused)
+        if (auto refused = process.send(job.first, timeout_of(job.second), shared.abort))
             report(shared, options, job.first.id, std::move(*refused));
-        else
-            in_flight.push_back(job.first.id);
     };
     send(first);
-    while (!in_flight.empty()) {
-        while (static_cast<int>(in_flight.size()) < options.prefetch && process.can_send_ahead()) {
+    while (process.in_flight() > 0) {
+        while (static_cast<int>(process.in_flight()) < options.prefetch &&
+               process.can_send_ahead()) {
             auto next = take_same_handler(shared, options, spec);
             if (!next)
                 break;
             send(*next);
         }
+        long long id = process.oldest_in_flight();
         shared.metrics->job_started();
         Outcome outcome = process.receive(shared.abort);
         shared.metrics->job_stopped();
-        report(shared, options, in_flight.front(), std::move(outcome));
-        in_flight.pop_front();
+        report(shared, options, id, std::move(outcome));
     }
 }
 
@@ -701,7 +698,6 @@ void Worker::wait(double seconds)
 
 int Worker::run()
 {
-    install_signal_handlers();
     spdlog::info("worker {} starting: queues={} concurrency={} batch_size={} prefetch={} wake={}",
                  name_, array_literal(options_.queues), options_.concurrency, options_.batch_size,
                  options_.prefetch, options_.listen ? "listen" : "poll");
@@ -822,7 +818,7 @@ void Worker::loop()
 
 int run_worker(const WorkerOptions& options, WorkerMetrics& metrics)
 {
-    install_signal_handlers();
+    install_signal_handlers(); // before any loop starts: they share the signal pipe
     if (options.connections <= 1) {
         Worker worker(options, metrics);
         return worker.run();
