@@ -89,8 +89,15 @@ std::string result_of(std::string_view out)
     return json(std::string(out)).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// text as a JSON string. Queue and task names are nearly always printable ASCII without
+// quotes or backslashes, which go in as they are; anything else is escaped by the library.
 std::string json_string(const std::string& text)
 {
+    bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+        return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    });
+    if (plain)
+        return '"' + text + '"';
     return json(text).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

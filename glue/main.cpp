@@ -1,6 +1,5 @@
 // cachequeue: the command-line runner (worker, cache and queue management, settings).
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -9,6 +8,7 @@
 
 #include "commands.hpp"
 #include "db.hpp"
+#include "log.hpp"
 #include "settings.hpp"
 #include "table.hpp"
 #include "metrics_server.hpp"
@@ -58,8 +58,7 @@ int sync_queues(const Settings& settings)
 
 void setup_logging(const Settings& settings)
 {
-    auto logger = spdlog::stderr_logger_mt("cachequeue");
-    spdlog::set_default_logger(logger);
+    spdlog::set_default_logger(cq::runner::make_stderr_logger("cachequeue"));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
     spdlog::set_level(spdlog::level::info);
     if (const auto* level = settings.find("CACHEQUEUE_LOG_LEVEL")) {

@@ -3,6 +3,7 @@
 
 #include "db.hpp"
 #include "handler.hpp"
+#include "log.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -560,6 +561,9 @@ void Worker::completed(const Successes& done, const Result& left)
     std::vector<long long> refused;
     for (int row = 0; row < left.rows(); row++)
         refused.push_back(std::stoll(left.get(row, 0)));
+    // The batch's lines go out in one write (a refused completion, rare, may check its job's
+    // status in the database first).
+    LogBatch batch;
     for (long long id : done.ids) {
         Job& job = jobs_.at(id);
         bool was_refused = std::find(refused.begin(), refused.end(), id) != refused.end();

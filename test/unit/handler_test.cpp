@@ -518,6 +518,24 @@ TEST_CASE("a long-lived handler runs many jobs in one process", "[handler][persi
     CHECK(handler.run(job("pid"), far(), no_abort).result == first.result);
 }
 
+TEST_CASE("a job line carries the queue and task names as JSON strings, escaped where needed",
+          "[handler][persistent]")
+{
+    PersistentHandler handler(long_lived());
+    for (std::string task :
+         {std::string("fields"), std::string("fields \"quoted\" back\\slash"),
+          std::string("fields \u00e9\t\x01 tab"), std::string("fields bad utf-8 \xff")}) {
+        Outcome o = handler.run(JobInput{7, "email", task, 3, "{}"}, far(), no_abort);
+        REQUIRE(o.kind == Kind::succeeded);
+        json fields = json::parse(o.result);
+        CHECK(fields["queue"] == "email");
+        CHECK(fields["attempt"] == 3);
+        // invalid UTF-8 is replaced, as the library does, and the rest goes through as it is
+        std::string expected = task.back() == '\xff' ? "fields bad utf-8 \ufffd" : task;
+        CHECK(fields["task"] == expected);
+    }
+}
+
 TEST_CASE("a long-lived handler takes and returns megabytes", "[handler][persistent][big]")
 {
     PersistentHandler handler(long_lived());
