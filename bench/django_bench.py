@@ -77,32 +77,26 @@ def worker(backend: str, op: str, keys: int, seconds: float, warmup: float,
     counts.put(run(time.monotonic() + seconds))
 
 
-def wal_syncs() -> Tuple[int, float]:
-    """The server's WAL flushes so far and the milliseconds they took (pg_stat_wal; the time
-    needs track_wal_io_timing, which django_bench.sh turns on)."""
-    import psycopg2
-
-    db = psycopg2.connect(dbname=os.environ["PGDATABASE"])
-    try:
-        with db.cursor() as cursor:
-            cursor.execute("SELECT wal_sync, wal_sync_time FROM pg_stat_wal")
-            syncs, ms = cursor.fetchone()
-        return int(syncs), float(ms)
-    finally:
-        db.close()
-
-
 def server_query(sql: str) -> List[tuple]:
+    """Runs sql on a connection of its own, outside any transaction (ALTER SYSTEM cannot run
+    in one); its rows."""
     import psycopg2
 
     db = psycopg2.connect(dbname=os.environ["PGDATABASE"])
-    db.autocommit = True  # ALTER SYSTEM cannot run in a transaction block
+    db.autocommit = True
     try:
         with db.cursor() as cursor:
             cursor.execute(sql)
             return cursor.fetchall() if cursor.description else []
     finally:
         db.close()
+
+
+def wal_syncs() -> Tuple[int, float]:
+    """The server's WAL flushes so far and the milliseconds they took (pg_stat_wal; the time
+    needs track_wal_io_timing, which django_bench.sh turns on)."""
+    syncs, ms = server_query("SELECT wal_sync, wal_sync_time FROM pg_stat_wal")[0]
+    return int(syncs), float(ms)
 
 
 def apply_settings(settings: Dict[str, str], reset: bool) -> None:
