@@ -13,6 +13,7 @@
 #include "boundary.hpp"
 #include "cache_rules.hpp"
 #include "catalog.hpp"
+#include "commit_flush.hpp"
 #include "counters.hpp"
 #include "entries.hpp"
 #include "spi.hpp"
@@ -68,6 +69,7 @@ CacheInfo* cache_arg(FunctionCallInfo fcinfo, int n)
         null_argument("cache name");
     text* name = PG_GETARG_TEXT_PP(n);
     rules::check_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+    cq::commit::note_cache_call();
     return cq::catalog::lookup(name);
 }
 

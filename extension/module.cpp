@@ -1,6 +1,7 @@
 // Module entry point: the magic block and start-up work of cachequeue.so.
 #include "catalog.hpp"
 #include "claim_cursor.hpp"
+#include "commit_flush.hpp"
 #include "counters.hpp"
 #include "settings.hpp"
 
@@ -13,6 +14,7 @@ void _PG_init(void);
 
 void _PG_init(void)
 {
+    cq::commit::init(); // first: its commit callback must run after the others'
     cq::catalog::init();
     cq::claim::init();
     // Before settings::define(), which reserves the "cachequeue" prefix: that drops the
