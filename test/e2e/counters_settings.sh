@@ -8,41 +8,16 @@
 # Both expositions are checked with promtool. Needs scripts/test.sh's environment (PGPORT).
 set -euo pipefail
 
-script_path=$(realpath "${BASH_SOURCE[0]}")
-repo=$(realpath "$(dirname "$script_path")/../..")
-bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
-port=${CQ_SPARE_PORT:-$((${PGPORT:?run through scripts/test.sh} + 50))}
-dir=$(mktemp -d /tmp/cq-counters.XXXXXX)
-chmod 755 "$dir"
-conf="$dir/extra.conf"
-
 fail() {
     echo "counters_settings: $*" >&2
     exit 1
 }
-cleanup() {
-    bash "$repo/scripts/cluster.sh" stop --dir "$dir/cluster" --port "$port" >/dev/null 2>&1 ||
-        true
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-[[ -z "${CQ_KEEP:-}" ]] || trap - EXIT
-# start CONF_LINE...: (re)starts the spare cluster with these settings.
-start() {
-    bash "$repo/scripts/cluster.sh" stop --dir "$dir/cluster" --port "$port" >/dev/null
-    printf '%s\n' "$@" >"$conf"
-    CLUSTER_EXTRA_CONF=$conf bash "$repo/scripts/cluster.sh" start --dir "$dir/cluster" \
-        --port "$port" >/dev/null
-}
-sql() {
-    "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -At -h "$dir/cluster/sock" -p "$port" -U postgres \
-        -d postgres "$@"
-}
-# expect WHAT ACTUAL EXPECTED
-expect() {
-    [[ "$2" == "$3" ]] || fail "$1: got '$2', expected '$3'"
-    echo "ok: $1"
-}
+spare_name=cq-counters
+spare_offset=50
+# shellcheck source=lib/spare_cluster.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/spare_cluster.sh"
+# shellcheck source=lib/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 check_exposition() {
     sql -c "SELECT cachequeue.metrics()" >"$dir/metrics.txt"
     promtool check metrics <"$dir/metrics.txt" || fail "promtool check metrics: $1"
@@ -50,7 +25,7 @@ check_exposition() {
 }
 
 # 1. Preloaded, with room for 10 objects (over all databases).
-start "shared_preload_libraries = 'cachequeue'" "cachequeue.counters_max_objects = 10"
+spare_start "shared_preload_libraries = 'cachequeue'" "cachequeue.counters_max_objects = 10"
 sql -c "CREATE EXTENSION cachequeue" \
     -c "SELECT cachequeue.cache_create('c' || i) FROM generate_series(1, 12) i" >/dev/null
 sql -c "SELECT cachequeue.cache_get('c' || i, 'k') FROM generate_series(1, 12) i" >/dev/null
@@ -72,7 +47,7 @@ expect "the setting needs a restart" \
     postmaster
 
 # 2. Not preloaded: everything works, the counters say they are off.
-start "# no shared_preload_libraries"
+spare_start "# no shared_preload_libraries"
 sql -c "SELECT cachequeue.cache_set('c1', 'k', 'v')" >/dev/null
 expect "a cache works" "$(sql -c "SELECT convert_from(cachequeue.cache_get('c1', 'k'), 'UTF8')")" v
 sql -c "SELECT cachequeue.queue_create('q')" -c "SELECT cachequeue.job_enqueue('q', 't')" \

@@ -13,40 +13,20 @@
 # Needs scripts/test.sh's environment (PGPORT).
 set -euo pipefail
 
-script_path=$(realpath "${BASH_SOURCE[0]}")
-repo=$(realpath "$(dirname "$script_path")/../..")
-# shellcheck source=lib/checks.sh
-source "$(dirname "$script_path")/lib/checks.sh"
-bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
-port=${CQ_SPARE_PORT:-$((${PGPORT:?run through scripts/test.sh} + 51))}
-dir=$(mktemp -d /tmp/cq-unlogged-commit.XXXXXX)
-chmod 755 "$dir"
-page=8192
-
 fail() {
     echo "unlogged_commit: $*" >&2
     exit 1
 }
-cleanup() {
-    bash "$repo/scripts/cluster.sh" stop --dir "$dir/cluster" --port "$port" >/dev/null 2>&1 ||
-        true
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-[[ -z "${CQ_KEEP:-}" ]] || trap - EXIT
-sql() {
-    "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -At -h "$dir/cluster/sock" -p "$port" -U postgres \
-        -d postgres "$@"
-}
+spare_name=cq-unlogged-commit
+spare_offset=51
+# shellcheck source=lib/spare_cluster.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/spare_cluster.sh"
+# shellcheck source=lib/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
+page=8192
 
-cat >"$dir/extra.conf" <<'CONF'
-autovacuum = off
-bgwriter_lru_maxpages = 0
-checkpoint_timeout = 1h
-wal_writer_delay = 10s
-CONF
-CLUSTER_EXTRA_CONF="$dir/extra.conf" bash "$repo/scripts/cluster.sh" start --dir "$dir/cluster" \
-    --port "$port" >/dev/null
+spare_start "autovacuum = off" "bgwriter_lru_maxpages = 0" "checkpoint_timeout = 1h" \
+    "wal_writer_delay = 10s"
 sql -c "CREATE EXTENSION cachequeue" \
     -c "SELECT cachequeue.cache_create('unlogged', 300, 100000, 4, true)" \
     -c "CREATE TABLE filler (n int)" >/dev/null
