@@ -78,8 +78,8 @@ def worker(backend: str, op: str, keys: int, seconds: float, warmup: float,
 
 
 def server_query(sql: str) -> List[tuple]:
-    """Runs sql on a connection of its own, outside any transaction (ALTER SYSTEM cannot run
-    in one); its rows."""
+    """Runs sql on a connection of its own, in autocommit (no transaction is left open on the
+    server between runs); its rows."""
     import psycopg2
 
     db = psycopg2.connect(dbname=os.environ["PGDATABASE"])

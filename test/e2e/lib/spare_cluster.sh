@@ -2,7 +2,7 @@
 # test). Before sourcing it, the script sets spare_name (the folder's prefix under /tmp) and
 # spare_offset (the port's distance from the test cluster's when CQ_SPARE_PORT is not set),
 # and defines fail MESSAGE. It gives repo, bindir, port, dir (removed at exit, with the
-# cluster stopped, unless CQ_KEEP is set), spare_start CONF_LINE... and sql ARGS....
+# cluster stopped, unless CQ_KEEP is set), spare_start CONF_LINE... and sql ARGS...
 repo=$(realpath "$(dirname "${BASH_SOURCE[0]}")/../../..")
 bindir=${CQ_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 port=${CQ_SPARE_PORT:-$((${PGPORT:?run through scripts/test.sh} + spare_offset))}
